@@ -1,0 +1,1 @@
+"""The gates: one Great Expectations suite per upload kind, built from the checks of its stage module."""

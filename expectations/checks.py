@@ -1,0 +1,92 @@
+"""Check definitions: what a gate expects, each tagged with its rule code (spec/rules.md).
+
+A ColumnCheck becomes a GX column expectation; a RowCheck becomes an
+UnexpectedRowsExpectation whose SQL names the offending staged rows. Both know how to
+fetch every offending row themselves, because GX caps the ids it returns at 20.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from string import Template
+from typing import Any
+
+import great_expectations as gx
+from great_expectations.expectations import UnexpectedRowsExpectation
+
+from schemas.codes import canonical_values
+from schemas.rows import UploadRow
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    code: str
+    kind: str  # not_null | null | in_set
+    column: str
+    values: tuple[str, ...] = ()
+    detail: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.code}:{self.kind}:{self.column}"
+
+    def expectation(self, upload_id: int) -> Any:
+        meta = {"rule_code": self.code, "check": self.name}
+        cond = {"row_condition": f'col("upload_id")=={int(upload_id)}', "condition_parser": "great_expectations"}
+        if self.kind == "not_null":
+            return gx.expectations.ExpectColumnValuesToNotBeNull(column=self.column, meta=meta, **cond)
+        if self.kind == "null":
+            return gx.expectations.ExpectColumnValuesToBeNull(column=self.column, meta=meta, **cond)
+        if self.kind == "in_set":
+            return gx.expectations.ExpectColumnValuesToBeInSet(column=self.column, value_set=list(self.values), meta=meta, **cond)
+        raise ValueError(self.kind)
+
+    def predicate(self) -> str:
+        c = self.column
+        if self.kind == "not_null":
+            return f"{c} IS NULL"
+        if self.kind == "null":
+            return f"{c} IS NOT NULL"
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in self.values)
+        return f"{c} IS NOT NULL AND {c} NOT IN ({quoted})"
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """SQL returning offending staged rows: row_no, and optionally class_id, id_number, detail,
+    other_uscc, other_class_id, other_id_number (the counterpart record of a cross-record rule).
+    `{batch}` is the staging table; `$upload` and the policy settings are filled in per run."""
+
+    code: str
+    name: str
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, upload_id: int, values: dict[str, Any]) -> str:
+        return Template(self.sql).substitute({**values, **self.params, "upload": int(upload_id)})
+
+    def expectation(self, upload_id: int, values: dict[str, Any]) -> Any:
+        return UnexpectedRowsExpectation(
+            unexpected_rows_query=self.render(upload_id, values),
+            meta={"rule_code": self.code, "check": self.name},
+            description=f"{self.code}: {self.name}",
+        )
+
+
+def format_checks(model: type[UploadRow], code_lists: dict[str, str]) -> list[ColumnCheck]:
+    """ROW-FORMAT: every cell parsed, every required cell present, every code in its list."""
+    checks = [ColumnCheck("ROW-FORMAT", "null", "format_errors")]
+    checks += [ColumnCheck("ROW-FORMAT", "not_null", f, detail=f"missing {f}") for f in model.required_columns()]
+    checks += [
+        ColumnCheck("ROW-FORMAT", "in_set", f, tuple(canonical_values(lst)), detail=f"unknown {f}")
+        for f, lst in code_lists.items()
+    ]
+    return checks
+
+
+def unknown_class_check() -> RowCheck:
+    """ROW-UNKNOWN-CLASS: every class a file names must be filed under the path's institution."""
+    return RowCheck("ROW-UNKNOWN-CLASS", "class filed under the uploader", """
+        SELECT b.row_no, b.class_id FROM {batch} AS b
+        LEFT JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
+        WHERE b.upload_id = $upload AND b.class_id IS NOT NULL AND c.id IS NULL""")

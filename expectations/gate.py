@@ -1,0 +1,143 @@
+"""Gate runner: validates one upload's staged rows with its GX suite and turns failures into hits.
+
+GX decides pass/fail per expectation (and is what auditors see in Data Docs); for a
+failed expectation the runner fetches every offending row with the check's own SQL,
+because GX returns at most 20 row ids on SQL backends (notes/traps.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import great_expectations as gx
+from sqlalchemy import Engine, text
+
+from expectations import enrollment, filing
+from expectations.checks import ColumnCheck, RowCheck
+from schemas.codes import EMPLOYER_TRAINING_TYPES
+from schemas.policy import RegionPolicy
+
+log = logging.getLogger(__name__)
+
+CHECKS = {
+    "filing": filing.filing_checks,
+    "schedule": filing.schedule_checks,
+    "roster": enrollment.roster_checks,
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    row_no: int
+    class_id: str | None = None
+    id_number: str | None = None
+    detail: str | None = None
+    other_uscc: str | None = None
+    other_class_id: str | None = None
+    other_id_number: str | None = None
+
+
+@dataclass
+class GateResult:
+    kind: str
+    success: bool
+    hits: list[Hit]
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # check, rule_code, success, rows
+
+
+def sql_values(dialect: str, policy: RegionPolicy) -> dict[str, Any]:
+    """Policy thresholds and dialect fragments the check SQL is rendered with."""
+    s = policy.settings
+    employer_types = set(EMPLOYER_TRAINING_TYPES) | {
+        t for a in policy.amounts if a.paid_to == "employer" for t in a.training_types
+    }
+    if dialect == "sqlite":
+        start_ymd = "CAST(strftime('%Y%m%d', c.start_date) AS INTEGER)"
+    else:
+        start_ymd = "CAST(to_char(c.start_date, 'YYYYMMDD') AS INTEGER)"
+    return {
+        "true": "TRUE", "false": "FALSE", "start_ymd": start_ymd,
+        "min_age": s.min_age, "max_age": s.max_age,
+        "max_hours_per_day": s.max_hours_per_day, "hours_mismatch_tolerance": s.hours_mismatch_tolerance,
+        "shared_phone_min_people": s.shared_phone_min_people,
+        "employer_types": ", ".join(f"'{t}'" for t in sorted(employer_types)),
+    }
+
+
+class Gate:
+    """One GX ephemeral context per engine; SQL assets are safe to share across threads."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, engine: Engine, policy: RegionPolicy) -> None:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.engine = engine
+        self.policy = policy
+        self.values = sql_values(engine.dialect.name, policy)
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        url = engine.url.render_as_string(hide_password=False)
+        if engine.dialect.name == "sqlite":
+            self.source = self.context.data_sources.add_sqlite("skillsub", connection_string=url)
+        else:
+            self.source = self.context.data_sources.add_postgres("skillsub", connection_string=url)
+        self._batches: dict[str, Any] = {}
+
+    def _batch_definition(self, table: str) -> Any:
+        with self._lock:
+            if table not in self._batches:
+                asset = self.source.add_table_asset(table, table_name=table)
+                self._batches[table] = asset.add_batch_definition_whole_table("staged")
+            return self._batches[table]
+
+    def suite(self, kind: str, upload_id: int) -> tuple[gx.ExpectationSuite, list[ColumnCheck | RowCheck]]:
+        checks = CHECKS[kind]()
+        suite = gx.ExpectationSuite(name=f"{kind}-upload-{upload_id}")
+        for check in checks:
+            if isinstance(check, RowCheck):
+                suite.add_expectation(check.expectation(upload_id, self.values))
+            else:
+                suite.add_expectation(check.expectation(upload_id))
+        # Guard against the silent-empty-suite trap: every check must be in the suite.
+        if len(suite.expectations) != len(checks):
+            raise RuntimeError(f"{kind} suite has {len(suite.expectations)} of {len(checks)} expectations")
+        return suite, checks
+
+    def run(self, kind: str, table: str, upload_id: int) -> GateResult:
+        suite, checks = self.suite(kind, upload_id)
+        batch = self._batch_definition(table).get_batch()
+        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        by_name = {c.name: c for c in checks}
+        hits: list[Hit] = []
+        outcomes = []
+        for r in result.results:
+            name = r.expectation_config.meta["check"]
+            rows: Sequence[Hit] = []
+            if not r.success:
+                if r.exception_info and r.exception_info.get("raised_exception"):
+                    raise RuntimeError(f"gate check {name} failed to run: {r.exception_info.get('exception_message')}")
+                rows = self.offending_rows(by_name[name], table, upload_id)
+                hits.extend(rows)
+            outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
+        return GateResult(kind, bool(result.success), hits, outcomes)
+
+    def offending_rows(self, check: ColumnCheck | RowCheck, table: str, upload_id: int) -> list[Hit]:
+        if isinstance(check, RowCheck):
+            sql = check.render(upload_id, self.values).replace("{batch}", table)
+        else:
+            cols = "row_no, class_id" + (", id_number" if table == "stg_roster" else "")
+            detail = check.column if check.kind == "null" else f"'{check.detail}'"  # the column says why
+            sql = f"SELECT {cols}, {detail} AS detail FROM {table} WHERE upload_id = {int(upload_id)} AND {check.predicate()}"
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql)).mappings().all()
+        return [
+            Hit(check.code, int(m["row_no"]), m.get("class_id"), m.get("id_number"), m.get("detail"),
+                m.get("other_uscc"), m.get("other_class_id"), m.get("other_id_number"))
+            for m in rows
+        ]

@@ -1,0 +1,1 @@
+"""Adapters and composition: settings, database, object store, SeaweedFS stack."""

@@ -1,0 +1,279 @@
+"""Database tables (SQLAlchemy 2 Core metadata; Alembic migrations in infra/migrations).
+
+Natural keys are UNIQUE constraints so a replayed upload can never duplicate a row;
+money tables (later stages) add CHECK constraints as well.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def _id() -> Column:
+    return Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+
+
+def _created() -> Column:
+    return Column("created_at", DateTime(timezone=False), nullable=False, server_default=func.current_timestamp())
+
+
+uploads = Table(
+    "uploads", metadata, _id(),
+    Column("bucket", String(63), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("sha256", String(64)),
+    Column("size_bytes", BigInteger),
+    Column("area", String(16), nullable=False),  # inbox | reference
+    Column("uscc", String(18)),
+    Column("kind", String(32), nullable=False),  # upload kind or reference dataset
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # processing | done | quarantined | duplicate | failed
+    Column("reason", Text),
+    Column("duplicate_of", BigInteger),
+    Column("run_id", String(64)),
+    Column("rows_total", Integer),
+    Column("rows_accepted", Integer),
+    Column("rows_rejected", Integer),
+    Column("rows_flagged", Integer),
+    Column("header", Text),  # the file's header cells (JSON), for the outbox answer
+    Column("answered_at", DateTime),  # outbox written
+    Column("received_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("processed_at", DateTime),
+    UniqueConstraint("bucket", "key", "etag", name="uq_uploads_object"),
+    Index("ix_uploads_sha", "sha256", "uscc", "kind"),
+)
+
+row_verdicts = Table(
+    "row_verdicts", metadata, _id(),
+    Column("upload_id", BigInteger, nullable=False),
+    Column("row_no", Integer, nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("rule_codes", Text, nullable=False, server_default=""),
+    Column("reason_zh", Text),
+    Column("reason_en", Text),
+    Column("raw", Text, nullable=False),  # the row as uploaded (JSON): nothing is lost
+    UniqueConstraint("upload_id", "row_no", name="uq_row_verdicts_row"),
+)
+
+findings = Table(
+    "findings", metadata, _id(),
+    Column("rule_code", String(32), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("effect", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # none | open | confirmed | dismissed | resolved
+    Column("uscc", String(18)),
+    Column("class_id", String(200)),
+    Column("id_number", String(18)),
+    Column("evidence", Text, nullable=False, server_default="{}"),
+    Column("run_id", String(64)),
+    Column("upload_id", BigInteger),
+    Column("row_no", Integer),
+    _created(),
+    Column("resolved_at", DateTime),
+    Index("ix_findings_entity", "uscc", "class_id", "id_number"),
+    Index("ix_findings_rule", "rule_code", "status"),
+)
+
+audit_log = Table(
+    "audit_log", metadata, _id(),
+    Column("at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", Text),
+    Column("detail", Text, nullable=False, server_default="{}"),
+)
+
+row_history = Table(
+    "row_history", metadata, _id(),
+    Column("table_name", String(32), nullable=False),
+    Column("natural_key", Text, nullable=False),
+    Column("replaced_by_upload", BigInteger, nullable=False),
+    Column("old_row", Text, nullable=False),
+    Column("replaced_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+)
+
+reference_history = Table(
+    "reference_history", metadata, _id(),
+    Column("dataset", String(32), nullable=False),
+    Column("upload_id", BigInteger),  # the upload whose rows these were
+    Column("replaced_by_upload", BigInteger, nullable=False),
+    Column("row", Text, nullable=False),
+    Column("replaced_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+)
+
+# --- reference registries (current version; replaced whole, old rows in reference_history)
+institutions = Table(
+    "institutions", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("qualified_occupations", Text, nullable=False),
+    Column("rating", String(1), nullable=False),
+    Column("blacklisted", Boolean, nullable=False),
+    Column("difficult", Boolean, nullable=False, server_default="0"),
+    Column("upload_id", BigInteger),
+)
+institution_occupations = Table(  # qualified_occupations exploded, so FIL-INST-UNQUALIFIED is a join
+    "institution_occupations", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("occupation_code", String(32), primary_key=True),  # '*' = all
+)
+occupations = Table(
+    "occupations", metadata,
+    Column("occupation_code", String(32), primary_key=True),
+    Column("occupation_name", Text, nullable=False),
+    Column("shortage", Boolean, nullable=False),
+    Column("upload_id", BigInteger),
+)
+subsidy_catalog = Table(
+    "subsidy_catalog", metadata,
+    Column("occupation_code", String(32), primary_key=True),
+    Column("level", String(8), primary_key=True),
+    Column("training_type", String(32), primary_key=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("upload_id", BigInteger),
+)
+pensioners = Table(
+    "pensioners", metadata,
+    Column("id_number", String(18), primary_key=True),
+    Column("upload_id", BigInteger),
+)
+low_income = Table(
+    "low_income", metadata,
+    Column("id_number", String(18), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("upload_id", BigInteger),
+)
+insured = Table(
+    "insured", metadata,
+    Column("id_number", String(18), primary_key=True),
+    Column("employer_uscc", String(18), primary_key=True),
+    Column("upload_id", BigInteger),
+)
+
+# --- lifecycle entities
+classes = Table(
+    "classes", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("occupation_code", String(32), nullable=False),
+    Column("occupation_name", Text, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("training_type", String(32), nullable=False),
+    Column("project_based", Boolean, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("planned_hours", Numeric(10, 2), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("venue", Text, nullable=False),
+    Column("teacher_id", String(18), nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("status", String(16), nullable=False, server_default="filed"),
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("uscc", "class_id", name="uq_classes_key"),
+    Index("ix_classes_teacher", "teacher_id"),
+)
+sessions = Table(
+    "sessions", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("session_date", Date, nullable=False),
+    Column("start_time", Time, nullable=False),
+    Column("end_time", Time, nullable=False),
+    Column("start_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("uscc", "class_id", "session_date", "start_time", name="uq_sessions_key"),
+    Index("ix_sessions_time", "start_at", "end_at"),
+)
+enrolments = Table(
+    "enrolments", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("phone", String(11), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("employer_uscc", String(18)),
+    Column("payer", String(16), nullable=False),
+    Column("enrolled_on", Date, nullable=False),
+    Column("status", String(16), nullable=False, server_default="enrolled"),
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("uscc", "class_id", "id_number", name="uq_enrolments_key"),
+    Index("ix_enrolments_person", "id_number"),
+    Index("ix_enrolments_phone", "phone"),
+)
+
+# --- staging: parsed rows of one upload, gated, then promoted or dropped
+def _staging(name: str, *cols: Column) -> Table:
+    return Table(
+        name, metadata,
+        Column("upload_id", BigInteger, primary_key=True),
+        Column("row_no", Integer, primary_key=True),
+        *cols,
+        Column("format_errors", Text),  # field: reason; NULL when every cell parsed
+    )
+
+
+stg_filing = _staging(
+    "stg_filing",
+    Column("uscc", String(18), nullable=False),  # from the path: trusted, unlike the cells
+    Column("class_id", Text), Column("institution_uscc", String(18)), Column("occupation_code", Text),
+    Column("occupation_name", Text), Column("level", String(8)), Column("training_type", String(32)),
+    Column("project_based", Boolean), Column("start_date", Date), Column("end_date", Date),
+    Column("planned_hours", Numeric(10, 2)), Column("capacity", Integer), Column("venue", Text),
+    Column("teacher_id", String(18)), Column("filed_on", Date),
+    Column("period_days", Integer), Column("policy_has_standard", Boolean, nullable=False),
+)
+stg_schedule = _staging(
+    "stg_schedule",
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", Text), Column("session_date", Date), Column("start_time", Time),
+    Column("end_time", Time), Column("mode", String(8)),
+    Column("start_at", DateTime), Column("end_at", DateTime), Column("minutes", Integer),
+)
+stg_roster = _staging(
+    "stg_roster",
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", Text), Column("id_number", String(18)), Column("name", Text), Column("phone", String(11)),
+    Column("category", String(16)), Column("employer_uscc", String(18)), Column("payer", String(16)),
+    Column("enrolled_on", Date),
+    Column("id_problem", Text), Column("birth_ymd", Integer),
+)
+
+STAGING = {"filing": stg_filing, "schedule": stg_schedule, "roster": stg_roster}
+REFERENCE_TABLES = {
+    "institutions": institutions,
+    "occupations": occupations,
+    "subsidy_catalog": subsidy_catalog,
+    "pensioners": pensioners,
+    "low_income": low_income,
+    "insured": insured,
+}

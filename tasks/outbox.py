@@ -1,0 +1,82 @@
+"""Use case: answer the uploader — <name>.result.csv (every row, verdict, reasons) and <name>.summary.json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+
+from infra import db
+from infra.bootstrap import Services
+from schemas.layout import Route, outbox_prefix
+
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Cells people open in Excel must not run as formulas (CSV injection): prefix a quote."""
+    if cell.startswith(_FORMULA_START) or (cell.startswith("-") and not _is_number(cell)):
+        return "'" + cell
+    return cell
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def answer(svc: Services, upload_id: int) -> str:
+    """Write the outbox pair for an upload (a duplicate gets its original's verdicts); returns the prefix."""
+    u = db.uploads
+    with svc.engine.connect() as conn:
+        up = conn.execute(select(u).where(u.c.id == upload_id)).mappings().one()
+        source = up["duplicate_of"] or upload_id
+        src = conn.execute(select(u).where(u.c.id == source)).mappings().one()
+        verdicts = conn.execute(
+            select(db.row_verdicts).where(db.row_verdicts.c.upload_id == source).order_by(db.row_verdicts.c.row_no)
+        ).mappings().all()
+    r = Route(up["area"], up["kind"], up["name"], up["uscc"])
+    prefix = outbox_prefix(r)
+    header_info = json.loads(src["header"]) if src["header"] else {"cells": [], "ignored": []}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([*header_info["cells"], "row_no", "verdict", "rule_codes", "reason_zh", "reason_en"])
+    for v in verdicts:
+        cells = [neutralise(c) for c in json.loads(v["raw"])]
+        w.writerow([*cells, v["row_no"], v["verdict"], v["rule_codes"], neutralise(v["reason_zh"] or ""),
+                    neutralise(v["reason_en"] or "")])
+    if not verdicts and src["status"] in ("quarantined", "rejected"):
+        code, _, why = (src["reason"] or "").partition(": ")
+        w.writerow([""] * len(header_info["cells"]) + [0, "rejected", code, why, why])
+    summary: dict[str, Any] = {
+        "key": up["key"], "upload_id": upload_id, "run_id": up["run_id"], "sha256": up["sha256"],
+        "status": up["status"], "duplicate": up["status"] == "duplicate", "duplicate_of": up["duplicate_of"],
+        "gate": _gate_outcome(src["status"], src["rows_rejected"], src["rows_flagged"]),
+        "reason": src["reason"],
+        "rows": {"total": src["rows_total"] or 0, "accepted": src["rows_accepted"] or 0,
+                 "rejected": src["rows_rejected"] or 0, "accepted_flagged": src["rows_flagged"] or 0},
+        "ignored_columns": header_info.get("ignored", []),
+        "processed_at": str(up["processed_at"]),
+    }
+    svc.store.put(f"{prefix}.result.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8")
+    svc.store.put(f"{prefix}.summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode("utf-8"),
+                  "application/json")
+    with svc.engine.begin() as conn:
+        conn.execute(update(u).where(u.c.id == upload_id).values(answered_at=svc.now()))
+    return prefix
+
+
+def _gate_outcome(status: str, rejected: int | None, flagged: int | None) -> str:
+    if status in ("quarantined", "rejected"):
+        return "file_rejected"
+    if rejected:
+        return "rows_rejected"
+    if flagged:
+        return "passed_with_flags"
+    return "passed"
