@@ -22,6 +22,7 @@ from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
 
 log = logging.getLogger(__name__)
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 CHECKS = {
     "filing": filing.filing_checks,
@@ -133,9 +134,13 @@ class Gate:
         else:
             cols = "row_no, class_id" + (", id_number" if table == "stg_roster" else "")
             detail = check.column if check.kind == "null" else f"'{check.detail}'"  # the column says why
-            sql = f"SELECT {cols}, {detail} AS detail FROM {table} WHERE upload_id = {int(upload_id)} AND {check.predicate()}"
+            sql = (f"SELECT {cols}, {detail} AS detail, format_errors FROM {table} "
+                   f"WHERE upload_id = {int(upload_id)} AND {check.predicate()}")
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql)).mappings().all()
+        if isinstance(check, ColumnCheck) and check.kind == "not_null":
+            # A cell that failed to parse is already explained; "missing" would say it twice.
+            rows = [m for m in rows if f"{check.column}:" not in (m["format_errors"] or "")]
         return [
             Hit(check.code, int(m["row_no"]), m.get("class_id"), m.get("id_number"), m.get("detail"),
                 m.get("other_uscc"), m.get("other_class_id"), m.get("other_id_number"))

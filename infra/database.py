@@ -41,8 +41,15 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply every migration (skillsub db upgrade)."""
-    command.upgrade(alembic_config(url), revision)
+    """Apply every migration (skillsub db upgrade); a SQLite file's folder is created first."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
 
 
 class UnitOfWork:

@@ -72,6 +72,10 @@ class UploadRow(BaseModel):
         return [n for n, f in cls.model_fields.items() if (f.json_schema_extra or {}).get("required")]
 
     @classmethod
+    def zh_header(cls, field: str) -> str:
+        return str((cls.model_fields[field].json_schema_extra or {})["zh"])
+
+    @classmethod
     def en_header(cls, field: str) -> str:
         return str((cls.model_fields[field].json_schema_extra or {}).get("en") or field)
 

@@ -1,0 +1,188 @@
+"""The `skillsub` command line: stack, db, process, export, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+# Quiet, offline Prefect with its state under our data dir; set before Prefect is imported.
+_DATA = Path(os.environ.get("SKILLSUB_DATA_DIR", "./var")).resolve()
+os.environ.setdefault("PREFECT_HOME", str(_DATA / "prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+app = typer.Typer(help="skillsub: data-quality gates and ledger for subsidised training", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+stack_app = typer.Typer(help="The embedded object store (SeaweedFS on loopback)", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+export_app = typer.Typer(help="Exports for auditors and finance", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(db_app, name="db")
+app.add_typer(export_app, name="export")
+
+
+class Fmt(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+def _settings():  # noqa: ANN202
+    from infra.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"skillsub: bad settings: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _services():  # noqa: ANN202
+    from infra.bootstrap import bootstrap
+    from infra.settings import SettingsError
+
+    settings = _settings()
+    try:
+        return bootstrap(settings)
+    except SettingsError as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start SeaweedFS on loopback (authentication on), create the bucket, print the endpoint."""
+    from infra import stack
+
+    s = _settings()
+    state = stack.load_state(s.stack_file)
+    if state and stack.pid_alive(state.pid):
+        typer.echo(f"already up: {state.s3_endpoint_url} (bucket {state.bucket})")
+        return
+    try:
+        state = stack.start(s.data_dir, s.bucket)
+    except stack.StackError as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(1) from None
+    stack.save_state(s.stack_file, state)
+    typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket}); credentials: skillsub stack status --json")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the embedded store (its data stays under the data dir)."""
+    from infra import stack
+
+    s = _settings()
+    state = stack.load_state(s.stack_file)
+    if state is None:
+        typer.echo("not running")
+        return
+    stack.stop_pid(state.pid)
+    s.stack_file.unlink(missing_ok=True)
+    typer.echo("stopped")
+
+
+@stack_app.command("status")
+def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoint, bucket and credentials as JSON")) -> None:
+    """Whether the embedded store runs, and how to reach it."""
+    from infra import stack
+
+    s = _settings()
+    state = stack.load_state(s.stack_file)
+    up = bool(state and stack.pid_alive(state.pid))
+    info = {"running": up}
+    if state:
+        info |= {"s3_endpoint_url": state.s3_endpoint_url, "bucket": state.bucket,
+                 "aws_access_key_id": state.access_key, "aws_secret_access_key": state.secret_key,
+                 "region": "us-east-1", "data_dir": state.data_dir}
+    if as_json:
+        typer.echo(json.dumps(info, indent=1))
+    else:
+        typer.echo(f"{'up' if up else 'down'}" + (f": {state.s3_endpoint_url} bucket {state.bucket}" if state else ""))
+    if not up:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    from infra.database import upgrade
+
+    s = _settings()
+    upgrade(s.db_url)
+    typer.echo(f"database at head: {s.db_url.split('@')[-1]}")
+
+
+@app.command("process")
+def process() -> None:
+    """Process every pending object under reference/ and inbox/ now (reference first, then stage order)."""
+    from flows.process_upload import process_pending
+    from tasks import prefect as ptasks
+
+    ptasks.use(_services())
+    try:
+        outcomes = process_pending()
+    except Exception as exc:  # the system failed (store or database down): non-zero exit
+        typer.echo(f"skillsub: processing failed: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _print_outcomes(outcomes)
+
+
+def _print_outcomes(outcomes: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("object", "status", "rows", "accepted", "rejected", "flagged", "reason")
+    for o in outcomes:
+        c = o.get("counts") or {}
+        table.add_row(o["key"], o["status"], *(str(c.get(k, "")) for k in ("total", "accepted", "rejected", "flagged")),
+                      (o.get("reason") or "")[:60])
+    Console().print(table)
+    typer.echo(f"{len(outcomes)} objects processed")
+
+
+@export_app.command("findings")
+def export_findings(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | None = typer.Option(None, "--out"),
+                    unmask: bool = typer.Option(False, "--unmask", help="show full ID numbers")) -> None:
+    """Every finding, file-level ones included; ID numbers masked unless --unmask."""
+    from tasks import exports
+
+    svc = _db_only()
+    text = exports.render(exports.findings(svc, unmask=unmask), exports.FINDING_COLUMNS, fmt.value)
+    _emit(text, out)
+
+
+def _db_only():  # noqa: ANN202
+    """Services for commands that read only the database (no object store needed)."""
+    from infra.bootstrap import Services
+    from infra.database import make_engine
+    from infra.objectstore import MemoryStore
+
+    s = _settings()
+    return Services(settings=s, engine=make_engine(s.db_url), store=MemoryStore(s.bucket), policy=s.region_policy)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.write(text if not text.startswith("\ufeff") else text[1:])
+
+
+@app.command("demo")
+def demo() -> None:
+    """Upload a generated sample with planted problems, process it, print what happened."""
+    from flows.demo import run_demo
+
+    run_demo(_services())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,59 @@
+"""The Prefect tasks: each wraps one use case, with retries sized to its failure modes."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.runtime import flow_run
+
+from infra.bootstrap import Services, bootstrap
+
+_services: Services | None = None
+
+
+def services() -> Services:
+    """One composition per worker process (engine pools and the GX context are reused)."""
+    global _services
+    if _services is None:
+        _services = bootstrap()
+    return _services
+
+
+def use(svc: Services | None) -> None:
+    """Wire given services (tests, the CLI) instead of building them from settings."""
+    global _services
+    _services = svc
+
+
+def run_id() -> str:
+    return str(flow_run.get_id() or "local")
+
+
+@task(name="list-pending", retries=3, retry_delay_seconds=[1, 5, 15])
+def list_pending() -> list[str]:
+    """List unprocessed objects under reference/ and inbox/ in processing order."""
+    from tasks.pending import pending_keys
+
+    return pending_keys(services())
+
+
+@task(name="process-object", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
+def process_object(key: str) -> dict:
+    """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256)."""
+    from dataclasses import asdict
+
+    from tasks.ingest import process_object as use_case
+
+    return asdict(use_case(services(), key, run_id()))
+
+
+@task(name="answer-unanswered", retries=2, retry_delay_seconds=[2, 10])
+def answer_unanswered() -> int:
+    """Write outbox answers for uploads processed before a crash cut their answer off."""
+    from tasks.outbox import answer
+    from tasks.pending import unanswered
+
+    svc = services()
+    ids = unanswered(svc)
+    for upload_id in ids:
+        answer(svc, upload_id)
+    return len(ids)
