@@ -1,0 +1,135 @@
+"""Shared fixtures: a real PostgreSQL database of our own, a SQLite file, a real SeaweedFS."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+PG_ADMIN = os.environ.get("SKILLSUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TODAY = date(2026, 11, 26)
+
+
+def fixed_now() -> datetime:
+    return datetime(2026, 11, 26, 10, 0, 0)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A database of our own on the machine's PostgreSQL, migrated, dropped at the end."""
+    from sqlalchemy import create_engine, text
+
+    from infra.database import upgrade
+
+    name = f"skillsub_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from infra.database import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'skillsub.db'}"
+    upgrade(url)
+    return url
+
+
+_ENGINES: dict[str, object] = {}
+_GATES: dict[str, object] = {}
+
+
+def _engine(url: str):  # noqa: ANN202
+    from infra.database import make_engine
+
+    if url not in _ENGINES:
+        _ENGINES[url] = make_engine(url)
+    return _ENGINES[url]
+
+
+def _wipe(engine) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    from infra.db import metadata
+
+    names = [t.name for t in metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
+        else:
+            for n in names:
+                conn.execute(text(f"DELETE FROM {n}"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest):  # noqa: ANN201
+    """Each integration test runs on both backends, starting from empty tables."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    eng = _engine(url)
+    _wipe(eng)
+    return eng
+
+
+@pytest.fixture
+def pg_engine(pg_url: str):  # noqa: ANN201
+    eng = _engine(pg_url)
+    _wipe(eng)
+    return eng
+
+
+def make_services(engine, store, **overrides):  # noqa: ANN001, ANN201
+    """Services with a fixed clock; the GX gate is shared per database (its context is costly)."""
+    from infra.bootstrap import Services
+    from infra.settings import Settings
+
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False), **overrides)
+    svc = Services(settings=settings, engine=engine, store=store, policy=settings.region_policy, now=fixed_now)
+    key = str(engine.url)
+    if key not in _GATES:
+        _GATES[key] = svc.gate()
+    svc._gate = _GATES[key]  # type: ignore[assignment]
+    return svc
+
+
+@pytest.fixture
+def svc(engine):  # noqa: ANN001, ANN201
+    from infra.objectstore import MemoryStore
+
+    return make_services(engine, MemoryStore())
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A real SeaweedFS (`weed mini`) on free loopback ports, authentication on."""
+    from infra import stack
+
+    state = stack.start(Path(tmp_path_factory.mktemp("weed")), "skillsub", timeout=90)
+    yield state
+    stack.stop_pid(state.pid)
+
+
+@pytest.fixture
+def s3_store(seaweed):  # noqa: ANN001, ANN201
+    """A fresh bucket per test on the real server."""
+    from infra.objectstore import S3Store
+
+    store = S3Store(f"t{uuid.uuid4().hex[:12]}", seaweed.s3_endpoint_url, access_key=seaweed.access_key,
+                    secret_key=seaweed.secret_key, retries=2)
+    store.ensure_bucket()
+    return store
