@@ -121,7 +121,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     if r.area == "reference":
         counts = reference.replace_dataset(svc, r, upload_id, run_id, parsed, raws)
         outbox.answer(svc, upload_id)
-        return Outcome(key, "done", upload_id, counts)
+        return Outcome(key, "rejected" if counts.get("file_rejected") else "done", upload_id, counts)
 
     kind = KINDS[r.kind]
     today = svc.now().date()

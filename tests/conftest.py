@@ -116,9 +116,16 @@ def svc(engine):  # noqa: ANN001, ANN201
 
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    """A real SeaweedFS (`weed mini`) on free loopback ports, authentication on."""
+    """A real SeaweedFS (`weed mini`) with authentication on: the one .ci/run started (its stack.json
+    named by SKILLSUB_TEST_STACK), else one of our own on free loopback ports."""
     from infra import stack
 
+    shared = os.environ.get("SKILLSUB_TEST_STACK")
+    if shared:
+        state = stack.load_state(Path(shared))
+        assert state and stack.pid_alive(state.pid), f"no running stack at {shared}"
+        yield state
+        return
     state = stack.start(Path(tmp_path_factory.mktemp("weed")), "skillsub", timeout=90)
     yield state
     stack.stop_pid(state.pid)

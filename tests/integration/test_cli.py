@@ -1,0 +1,84 @@
+"""The skillsub command line as an operator uses it: db upgrade, stack, export findings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.world import A, World, people
+
+
+def skillsub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_bad_settings_fail_with_one_clear_line(tmp_path: Path) -> None:
+    out = skillsub({"SKILLSUB_DATA_DIR": str(tmp_path), "SKILLSUB_POLICY": "atlantis"}, "db", "upgrade")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "SKILLSUB_POLICY" in out.stderr
+
+
+def test_stack_up_status_down_runs_an_authenticated_store(tmp_path: Path) -> None:
+    env = {"SKILLSUB_DATA_DIR": str(tmp_path)}
+    up = skillsub(env, "stack", "up")
+    assert up.returncode == 0, up.stderr
+    try:
+        status = json.loads(skillsub(env, "stack", "status", "--json").stdout)
+        assert status["running"] and status["bucket"] == "skillsub"
+        assert oct((tmp_path / "stack.json").stat().st_mode & 0o777) == "0o600"
+        good = boto3.client("s3", endpoint_url=status["s3_endpoint_url"], aws_access_key_id=status["aws_access_key_id"],
+                            aws_secret_access_key=status["aws_secret_access_key"], region_name="us-east-1")
+        good.put_object(Bucket="skillsub", Key="inbox/x/roster/a.csv", Body=b"a")
+        stranger = boto3.client("s3", endpoint_url=status["s3_endpoint_url"], aws_access_key_id="nobody",
+                                aws_secret_access_key="nothing", region_name="us-east-1")
+        with pytest.raises(ClientError):
+            stranger.list_objects_v2(Bucket="skillsub")
+    finally:
+        down = skillsub(env, "stack", "down")
+    assert down.returncode == 0
+    assert skillsub(env, "stack", "status").returncode == 1
+
+
+@pytest.fixture
+def w(svc) -> World:  # noqa: ANN001
+    world = World(svc)
+    world.registries()
+    world.file_class("A-1", sessions=0)
+    return world
+
+
+def test_export_findings_masks_id_numbers_unless_asked(w: World, tmp_path: Path) -> None:
+    from tasks import exports
+
+    p = people(1)[0]
+    bad = p[:-1] + ("0" if p[-1] != "0" else "1")
+    w.upload(A, "roster", [w.roster_row("A-1", bad)])
+    w.put_bytes(f"inbox/{A}/roster/junk.csv", bytes(range(256)) * 4)
+    masked = list(csv.DictReader(io.StringIO(exports.render(exports.findings(w.svc), exports.FINDING_COLUMNS, "csv")[1:])))
+    assert list(masked[0]) == exports.FINDING_COLUMNS
+    by_code = {r["rule_code"]: r for r in masked}
+    assert {"ENR-ID-INVALID", "FILE-UNREADABLE"} <= set(by_code)
+    assert by_code["ENR-ID-INVALID"]["id_number"] == bad[:6] + "********" + bad[14:]
+    assert bad not in json.dumps(masked)
+    full = json.loads(exports.render(exports.findings(w.svc, unmask=True), exports.FINDING_COLUMNS, "json"))
+    assert {r["id_number"] for r in full if r["rule_code"] == "ENR-ID-INVALID"} == {bad}
+
+
+def test_export_findings_command_writes_csv(engine, tmp_path: Path) -> None:  # noqa: ANN001
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "f.csv"
+    res = skillsub({"SKILLSUB_DATABASE_URL": url, "SKILLSUB_DATA_DIR": str(tmp_path)}, "export", "findings",
+                   "--format", "csv", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(
+        ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number", "evidence", "run_id", "created_at"])
