@@ -9,15 +9,24 @@ from __future__ import annotations
 from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
 from schemas.enrollment import RosterRow
 
-# Everyone enrolled anywhere, plus the rows of this upload (a person may appear in two of our classes).
-_PEOPLE = """(
+
+def _people(where_e: str, where_r: str) -> str:
+    """Everyone enrolled anywhere plus the rows of this upload (a person may be in two of our classes),
+    narrowed by the caller to the phones or people of this upload so the rule reads an index, not the table."""
+    return f"""(
     SELECT e.uscc, e.class_id, e.id_number, e.phone FROM enrolments e
-    WHERE NOT EXISTS (SELECT 1 FROM {batch} AS r WHERE r.upload_id = $upload AND r.uscc = e.uscc
+    WHERE {where_e} AND NOT EXISTS (SELECT 1 FROM {{batch}} AS r WHERE r.upload_id = $upload AND r.uscc = e.uscc
                       AND r.class_id = e.class_id AND r.id_number = e.id_number)
     UNION ALL
-    SELECT r.uscc, r.class_id, r.id_number, r.phone FROM {batch} AS r
-    WHERE r.upload_id = $upload AND r.format_errors IS NULL AND r.id_problem IS NULL
+    SELECT r.uscc, r.class_id, r.id_number, r.phone FROM {{batch}} AS r
+    WHERE r.upload_id = $upload AND r.format_errors IS NULL AND r.id_problem IS NULL AND {where_r}
 )"""
+
+
+_IN_BATCH_CLASSES = ("EXISTS (SELECT 1 FROM {batch} AS k WHERE k.upload_id = $upload AND k.uscc = e.uscc "
+                     "AND k.class_id = e.class_id)")
+_SAME_PERSON = "e.id_number IN (SELECT k.id_number FROM {batch} AS k WHERE k.upload_id = $upload)"
+_SAME_PHONE = "e.phone IN (SELECT k.phone FROM {batch} AS k WHERE k.upload_id = $upload)"
 
 
 def roster_checks() -> list[ColumnCheck | RowCheck]:
@@ -57,14 +66,15 @@ def roster_checks() -> list[ColumnCheck | RowCheck]:
         RowCheck("ENR-OVER-CAPACITY", "enrolled within the filed capacity", f"""
             SELECT b.row_no, b.class_id, b.id_number, 'enrolled ' || n.people || ' > capacity ' || c.capacity AS detail
             FROM {{batch}} AS b JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
-            JOIN (SELECT p.uscc, p.class_id, COUNT(DISTINCT p.id_number) AS people FROM {_PEOPLE} AS p
+            JOIN (SELECT p.uscc, p.class_id, COUNT(DISTINCT p.id_number) AS people FROM {_people(_IN_BATCH_CLASSES, "1 = 1")} AS p
                   GROUP BY p.uscc, p.class_id) AS n ON n.uscc = b.uscc AND n.class_id = b.class_id
             WHERE b.upload_id = $upload AND n.people > c.capacity"""),
         RowCheck("ENR-OVERLAP", "one class at a time per person", f"""
             SELECT DISTINCT b.row_no, b.class_id, b.id_number, p.uscc AS other_uscc,
                    p.class_id AS other_class_id, p.id_number AS other_id_number, 'also in ' || p.class_id AS detail
             FROM {{batch}} AS b
-            JOIN {_PEOPLE} AS p ON p.id_number = b.id_number AND NOT (p.uscc = b.uscc AND p.class_id = b.class_id)
+            JOIN {_people(_SAME_PERSON, "1 = 1")} AS p ON p.id_number = b.id_number
+                 AND NOT (p.uscc = b.uscc AND p.class_id = b.class_id)
             JOIN sessions mine ON mine.uscc = b.uscc AND mine.class_id = b.class_id
             JOIN sessions theirs ON theirs.uscc = p.uscc AND theirs.class_id = p.class_id
             WHERE b.upload_id = $upload AND mine.start_at < theirs.end_at AND theirs.start_at < mine.end_at"""),
@@ -72,8 +82,8 @@ def roster_checks() -> list[ColumnCheck | RowCheck]:
             SELECT DISTINCT b.row_no, b.class_id, b.id_number, p.uscc AS other_uscc, p.class_id AS other_class_id,
                    p.id_number AS other_id_number, 'phone shared by ' || n.people || ' people' AS detail
             FROM {{batch}} AS b
-            JOIN (SELECT q.phone, COUNT(DISTINCT q.id_number) AS people FROM {_PEOPLE} AS q GROUP BY q.phone) AS n
-                 ON n.phone = b.phone
-            JOIN {_PEOPLE} AS p ON p.phone = b.phone AND p.id_number <> b.id_number
+            JOIN (SELECT q.phone, COUNT(DISTINCT q.id_number) AS people FROM {_people(_SAME_PHONE, "1 = 1")} AS q
+                  GROUP BY q.phone) AS n ON n.phone = b.phone
+            JOIN {_people(_SAME_PHONE, "1 = 1")} AS p ON p.phone = b.phone AND p.id_number <> b.id_number
             WHERE b.upload_id = $upload AND b.id_problem IS NULL AND n.people >= $shared_phone_min_people"""),
     ]

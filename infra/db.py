@@ -268,6 +268,14 @@ stg_roster = _staging(
     Column("id_problem", Text), Column("birth_ymd", Integer),
 )
 
+# Staged rows are joined on their natural keys by the gates' cross-record rules.
+Index("ix_stg_roster_person", stg_roster.c.upload_id, stg_roster.c.id_number)
+Index("ix_stg_roster_class", stg_roster.c.upload_id, stg_roster.c.uscc, stg_roster.c.class_id)
+Index("ix_stg_roster_phone", stg_roster.c.upload_id, stg_roster.c.phone)
+Index("ix_stg_schedule_class", stg_schedule.c.upload_id, stg_schedule.c.uscc, stg_schedule.c.class_id)
+Index("ix_stg_filing_class", stg_filing.c.upload_id, stg_filing.c.class_id)
+Index("ix_sessions_class", sessions.c.uscc, sessions.c.class_id)
+
 STAGING = {"filing": stg_filing, "schedule": stg_schedule, "roster": stg_roster}
 REFERENCE_TABLES = {
     "institutions": institutions,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from infra import db
 from infra.samples import FILING_ZH, ROSTER_ZH, csv_bytes, xlsx_bytes
 from tests.conftest import make_services
-from tests.integration.world import A, END, START, TODAY, World, people
+from tests.integration.world import END, START, TODAY, A, World, people
 
 
 @pytest.fixture
