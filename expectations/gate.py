@@ -16,7 +16,7 @@ from typing import Any
 import great_expectations as gx
 from sqlalchemy import Engine, text
 
-from expectations import enrollment, filing
+from expectations import assessment, attendance, certificate, enrollment, filing
 from expectations.checks import ColumnCheck, RowCheck
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
@@ -28,6 +28,9 @@ CHECKS = {
     "filing": filing.filing_checks,
     "schedule": filing.schedule_checks,
     "roster": enrollment.roster_checks,
+    "attendance": attendance.attendance_checks,
+    "assessment": assessment.assessment_checks,
+    "certificate": certificate.certificate_checks,
 }
 
 
@@ -66,6 +69,10 @@ def sql_values(dialect: str, policy: RegionPolicy) -> dict[str, Any]:
         "min_age": s.min_age, "max_age": s.max_age,
         "max_hours_per_day": s.max_hours_per_day, "hours_mismatch_tolerance": s.hours_mismatch_tolerance,
         "shared_phone_min_people": s.shared_phone_min_people,
+        "max_record_minutes": int(s.max_record_hours * 60), "burst_min_checkins": s.burst_min_checkins,
+        "cloned_min_class_size": s.cloned_min_class_size, "cloned_min_days": s.cloned_min_days,
+        "uniform_min_class_size": s.uniform_min_class_size, "pass_mark": s.pass_mark,
+        "min_attendance_ratio": s.min_attendance_ratio,
         "employer_types": ", ".join(f"'{t}'" for t in sorted(employer_types)),
     }
 
@@ -128,11 +135,16 @@ class Gate:
             outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
         return GateResult(kind, bool(result.success), hits, outcomes)
 
+    def _columns(self, table: str) -> set[str]:
+        from infra.db import metadata
+
+        return {c.name for c in metadata.tables[table].columns}
+
     def offending_rows(self, check: ColumnCheck | RowCheck, table: str, upload_id: int) -> list[Hit]:
         if isinstance(check, RowCheck):
             sql = check.render(upload_id, self.values).replace("{batch}", table)
         else:
-            cols = "row_no, class_id" + (", id_number" if table == "stg_roster" else "")
+            cols = "row_no, class_id" + (", id_number" if "id_number" in self._columns(table) else "")
             detail = check.column if check.kind == "null" else f"'{check.detail}'"  # the column says why
             sql = (f"SELECT {cols}, {detail} AS detail, format_errors FROM {table} "
                    f"WHERE upload_id = {int(upload_id)} AND {check.predicate()}")

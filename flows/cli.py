@@ -158,6 +158,42 @@ def export_findings(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | No
     _emit(text, out)
 
 
+@export_app.command("trainees")
+def export_trainees(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | None = typer.Option(None, "--out"),
+                    unmask: bool = typer.Option(False, "--unmask", help="show full ID numbers")) -> None:
+    """Per class and trainee: verdict, hours, assessment, certificate, open holds, exclusions."""
+    from tasks import exports
+
+    svc = _db_only()
+    _emit(exports.render(exports.trainees(svc, unmask=unmask), exports.TRAINEE_COLUMNS, fmt.value), out)
+
+
+class Decision(StrEnum):
+    confirm = "confirm"
+    dismiss = "dismiss"
+
+
+@app.command("review")
+def review(finding_id: int = typer.Argument(..., help="the finding to decide"),
+           confirm: bool = typer.Option(False, "--confirm", help="the hold stands: the trainee or class stays excluded"),
+           dismiss: bool = typer.Option(False, "--dismiss", help="release the hold"),
+           reason: str = typer.Option(..., "--reason", help="why (kept in the audit log)"),
+           auditor: str = typer.Option(..., "--auditor", help="who decides (kept in the audit log)")) -> None:
+    """Confirm or dismiss a hold; the decision is recorded in the audit log and is final."""
+    from tasks.review import ReviewRefused
+    from tasks.review import review as decide
+
+    if confirm == dismiss:
+        typer.echo("skillsub: give exactly one of --confirm or --dismiss", err=True)
+        raise typer.Exit(2)
+    try:
+        done = decide(_db_only(), finding_id, "confirm" if confirm else "dismiss", reason, auditor)
+    except ReviewRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"finding {finding_id} ({done['rule_code']}) {done['status']} by {auditor}")
+
+
 def _db_only():  # noqa: ANN202
     """Services for commands that read only the database (no object store needed)."""
     from infra.bootstrap import Services

@@ -1,5 +1,4 @@
-"""One flow per lifecycle stage; each processes one object of its stage (uploads of later
-stages gain their flows with their gates)."""
+"""One flow per lifecycle stage; each processes one object of its stage."""
 
 from __future__ import annotations
 
@@ -26,4 +25,23 @@ def enrollment(key: str) -> dict:
     return process_object(key)
 
 
-STAGE_FLOWS = {"reference": reference, "filing": filing, "enrollment": enrollment}
+@flow(name="attendance")
+def attendance(key: str) -> dict:
+    """Gate an attendance upload: enrolled people at scheduled sessions, in one place, not forged."""
+    return process_object(key)
+
+
+@flow(name="assessment")
+def assessment(key: str) -> dict:
+    """Gate an assessment upload: enrolled, attending trainees; sane scores."""
+    return process_object(key)
+
+
+@flow(name="certificate")
+def certificate(key: str) -> dict:
+    """Gate a certificate upload: follows a pass, matches the class, unique number."""
+    return process_object(key)
+
+
+STAGE_FLOWS = {"reference": reference, "filing": filing, "enrollment": enrollment, "attendance": attendance,
+               "assessment": assessment, "certificate": certificate}

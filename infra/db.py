@@ -231,6 +231,61 @@ enrolments = Table(
     Index("ix_enrolments_phone", "phone"),
 )
 
+attendance = Table(
+    "attendance", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("check_in", DateTime, nullable=False),
+    Column("check_out", DateTime, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("device_id", String(200), nullable=False),
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("uscc", "class_id", "id_number", "check_in", name="uq_attendance_key"),
+    Index("ix_attendance_person", "id_number", "check_in"),
+    Index("ix_attendance_device", "device_id", "check_in"),
+)
+assessments = Table(
+    "assessments", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("exam_date", Date, nullable=False),
+    Column("score", Numeric(5, 2), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("assessor_uscc", String(18), nullable=False),
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("uscc", "class_id", "id_number", name="uq_assessments_key"),
+)
+certificates = Table(
+    "certificates", metadata, _id(),
+    Column("certificate_no", String(200), nullable=False),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("id_number", String(18), nullable=False),
+    Column("certificate_type", String(24), nullable=False),
+    Column("occupation_code", String(32), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("certificate_no", name="uq_certificates_no"),
+    Index("ix_certificates_person", "uscc", "class_id", "id_number"),
+)
+# Attended hours per trainee and class, recomputed set-based whenever a class's schedule,
+# roster or attendance changes; later stages and reports read it instead of recomputing.
+attendance_hours = Table(
+    "attendance_hours", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("class_id", String(200), primary_key=True),
+    Column("id_number", String(18), primary_key=True),
+    Column("sessions_attended", Integer, nullable=False),
+    Column("attended_minutes", Integer, nullable=False),
+    Column("online_minutes", Integer, nullable=False),
+    Column("scheduled_minutes", Integer, nullable=False),
+    Column("attendance_days", Integer, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+)
+
 # --- staging: parsed rows of one upload, gated, then promoted or dropped
 def _staging(name: str, *cols: Column) -> Table:
     return Table(
@@ -268,6 +323,27 @@ stg_roster = _staging(
     Column("id_problem", Text), Column("birth_ymd", Integer),
 )
 
+stg_attendance = _staging(
+    "stg_attendance",
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", Text), Column("id_number", String(18)), Column("check_in", DateTime),
+    Column("check_out", DateTime), Column("method", String(16)), Column("device_id", Text),
+    Column("record_minutes", Integer),  # check_out − check_in; negative when out is before in
+)
+stg_assessment = _staging(
+    "stg_assessment",
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", Text), Column("id_number", String(18)), Column("exam_date", Date),
+    Column("score", Numeric(7, 2)), Column("passed", Boolean), Column("assessor_uscc", String(18)),
+)
+stg_certificate = _staging(
+    "stg_certificate",
+    Column("uscc", String(18), nullable=False),
+    Column("certificate_no", Text), Column("class_id", Text), Column("id_number", String(18)),
+    Column("certificate_type", String(24)), Column("occupation_code", Text), Column("level", String(8)),
+    Column("issued_on", Date),
+)
+
 # Staged rows are joined on their natural keys by the gates' cross-record rules.
 Index("ix_stg_roster_person", stg_roster.c.upload_id, stg_roster.c.id_number)
 Index("ix_stg_roster_class", stg_roster.c.upload_id, stg_roster.c.uscc, stg_roster.c.class_id)
@@ -275,8 +351,15 @@ Index("ix_stg_roster_phone", stg_roster.c.upload_id, stg_roster.c.phone)
 Index("ix_stg_schedule_class", stg_schedule.c.upload_id, stg_schedule.c.uscc, stg_schedule.c.class_id)
 Index("ix_stg_filing_class", stg_filing.c.upload_id, stg_filing.c.class_id)
 Index("ix_sessions_class", sessions.c.uscc, sessions.c.class_id)
+Index("ix_stg_attendance_person", stg_attendance.c.upload_id, stg_attendance.c.id_number, stg_attendance.c.check_in)
+Index("ix_stg_attendance_class", stg_attendance.c.upload_id, stg_attendance.c.uscc, stg_attendance.c.class_id)
+Index("ix_stg_attendance_device", stg_attendance.c.upload_id, stg_attendance.c.device_id, stg_attendance.c.check_in)
+Index("ix_stg_assessment_class", stg_assessment.c.upload_id, stg_assessment.c.uscc, stg_assessment.c.class_id)
+Index("ix_stg_certificate_no", stg_certificate.c.upload_id, stg_certificate.c.certificate_no)
+Index("ix_attendance_class", attendance.c.uscc, attendance.c.class_id)
 
-STAGING = {"filing": stg_filing, "schedule": stg_schedule, "roster": stg_roster}
+STAGING = {"filing": stg_filing, "schedule": stg_schedule, "roster": stg_roster,
+           "attendance": stg_attendance, "assessment": stg_assessment, "certificate": stg_certificate}
 REFERENCE_TABLES = {
     "institutions": institutions,
     "occupations": occupations,

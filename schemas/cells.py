@@ -142,6 +142,14 @@ def parse_decimal(value: object, *, places: int = 2) -> Decimal:
     return number
 
 
+def parse_signed_decimal(value: object, *, places: int = 2) -> Decimal:
+    """A number that may be negative (a score below zero is a rule finding, not a format error)."""
+    text = clean(value)
+    if text is not None and text.startswith("-"):
+        return -parse_decimal(text[1:], places=places)
+    return parse_decimal(value, places=places)
+
+
 def parse_int(value: object) -> int:
     """A whole non-negative number."""
     number = parse_decimal(value, places=0)

@@ -77,6 +77,7 @@ class PolicySettings(BaseModel):
     cloned_min_days: int = 3
     uniform_min_class_size: int = 10
     max_record_hours: Decimal = Decimal(14)
+    pass_mark: Decimal = Decimal(60)
     annual_cap: int = 3
     advance_share: Decimal = Decimal("0.5")
     living_allowance_monthly_yuan: Decimal | None = None

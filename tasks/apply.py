@@ -15,7 +15,8 @@ from infra.bootstrap import Services
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import Route
 from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
-from tasks.kinds import Kind
+from tasks import hours
+from tasks.kinds import HOURS_KINDS, Kind
 
 _ENTITY_EFFECTS = {Effect.HOLD_CLASS, Effect.HOLD_TRAINEE, Effect.EXCLUDE}
 
@@ -83,6 +84,9 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
             conn.execute(text(f"DELETE FROM {staging.name} WHERE upload_id = :u AND row_no = :r"),
                          [{"u": upload_id, "r": n} for n in rejected])
         _promote(conn, kind, upload_id)
+        if kind.name in HOURS_KINDS:
+            hours.recompute(conn, svc.policy, f"SELECT DISTINCT uscc, class_id FROM {staging.name} WHERE upload_id = :u",
+                            {"u": upload_id}, svc.now())
         conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
         finish_upload(conn, svc, upload_id, "done", tally)
     return tally

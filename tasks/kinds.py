@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import Table
 
 from infra import db
+from schemas.assessment import AssessmentRow
+from schemas.attendance import AttendanceRow
+from schemas.certificate import CertificateRow
 from schemas.enrollment import RosterRow
 from schemas.filing import FilingRow, ScheduleRow
 from schemas.idcard import birth_date, id_problem
@@ -54,6 +57,16 @@ def _roster(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
     return row
 
 
+def _attendance(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+    cin, cout = row["check_in"], row["check_out"]
+    row["record_minutes"] = int((cout - cin).total_seconds() // 60) if cin and cout else None
+    return row
+
+
+def _as_is(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
+    return row
+
+
 def _add_error(existing: str | None, field: str, reason: str) -> str:
     part = f"{field}: {reason}"
     return f"{existing}; {part}" if existing else part
@@ -82,4 +95,13 @@ KINDS: dict[str, Kind] = {
                      ("uscc", "class_id", "session_date", "start_time"), _schedule),
     "roster": Kind("roster", "enrollment", RosterRow, db.stg_roster, db.enrolments,
                    ("uscc", "class_id", "id_number"), _roster),
+    "attendance": Kind("attendance", "attendance", AttendanceRow, db.stg_attendance, db.attendance,
+                       ("uscc", "class_id", "id_number", "check_in"), _attendance),
+    "assessment": Kind("assessment", "assessment", AssessmentRow, db.stg_assessment, db.assessments,
+                       ("uscc", "class_id", "id_number"), _as_is),
+    "certificate": Kind("certificate", "certificate", CertificateRow, db.stg_certificate, db.certificates,
+                        ("certificate_no",), _as_is),
 }
+
+# Uploads after which attended hours of the classes they name are recomputed.
+HOURS_KINDS = frozenset({"schedule", "roster", "attendance"})

@@ -1,0 +1,57 @@
+"""Assessment gate (spec/rules.md, ASM-*): only enrolled, attending trainees pass; scores are sane."""
+
+from __future__ import annotations
+
+from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
+from schemas.assessment import AssessmentRow
+
+
+def assessment_checks() -> list[ColumnCheck | RowCheck]:
+    return [
+        *format_checks(AssessmentRow, {}),
+        unknown_class_check(),
+        RowCheck("ROW-FORMAT", "person assessed once per file", """
+            SELECT b.row_no, b.class_id, b.id_number, 'person repeated in the file' AS detail FROM {batch} AS b
+            JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id AND a.id_number = b.id_number
+                 AND a.row_no < b.row_no
+            WHERE b.upload_id = $upload"""),
+        RowCheck("ASM-NOT-ENROLLED", "assessed person is on the roster", """
+            SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
+            JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
+            LEFT JOIN enrolments e ON e.uscc = b.uscc AND e.class_id = b.class_id AND e.id_number = b.id_number
+            WHERE b.upload_id = $upload AND b.id_number IS NOT NULL AND e.id IS NULL"""),
+        RowCheck("ASM-SCORE", "score within 0–100 and agreeing with passed", """
+            SELECT b.row_no, b.class_id, b.id_number, 'score ' || b.score AS detail FROM {batch} AS b
+            WHERE b.upload_id = $upload AND b.score IS NOT NULL AND (b.score < 0 OR b.score > 100
+                  OR (b.passed = TRUE AND b.score < $pass_mark) OR (b.passed = FALSE AND b.score >= $pass_mark))"""),
+        RowCheck("ASM-LOW-ATTENDANCE", "a pass needs the minimum attendance", """
+            SELECT b.row_no, b.class_id, b.id_number,
+                   'attended ' || COALESCE(h.attended_minutes, 0) || ' of ' || COALESCE(h.scheduled_minutes, 0) || ' minutes' AS detail
+            FROM {batch} AS b
+            JOIN enrolments e ON e.uscc = b.uscc AND e.class_id = b.class_id AND e.id_number = b.id_number
+            LEFT JOIN attendance_hours h ON h.uscc = b.uscc AND h.class_id = b.class_id AND h.id_number = b.id_number
+            WHERE b.upload_id = $upload AND b.passed = TRUE
+            AND (COALESCE(h.scheduled_minutes, 0) = 0 OR h.attended_minutes < $min_attendance_ratio * h.scheduled_minutes)"""),
+        RowCheck("ASM-BEFORE-END", "exam after the last session", """
+            SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
+            WHERE b.upload_id = $upload AND b.exam_date < (
+                SELECT MAX(s.session_date) FROM sessions s WHERE s.uscc = b.uscc AND s.class_id = b.class_id)"""),
+        RowCheck("ASM-SELF-ASSESSED", "assessed by someone other than the trainer", """
+            SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
+            WHERE b.upload_id = $upload AND b.assessor_uscc = b.uscc"""),
+        RowCheck("ASM-UNIFORM", "scores of a class are not all identical", """
+            SELECT b.row_no, b.class_id, 'all ' || u.people || ' scores are ' || u.score AS detail FROM {batch} AS b
+            JOIN (SELECT g.uscc, g.class_id, COUNT(DISTINCT g.id_number) AS people, MIN(g.score) AS score FROM (
+                      SELECT a.uscc, a.class_id, a.id_number, a.score FROM assessments a
+                      WHERE EXISTS (SELECT 1 FROM {batch} AS k WHERE k.upload_id = $upload AND k.uscc = a.uscc
+                                    AND k.class_id = a.class_id)
+                      AND NOT EXISTS (SELECT 1 FROM {batch} AS r WHERE r.upload_id = $upload AND r.uscc = a.uscc
+                                      AND r.class_id = a.class_id AND r.id_number = a.id_number)
+                      UNION ALL
+                      SELECT r.uscc, r.class_id, r.id_number, r.score FROM {batch} AS r
+                      WHERE r.upload_id = $upload AND r.format_errors IS NULL AND r.score IS NOT NULL) AS g
+                  GROUP BY g.uscc, g.class_id
+                  HAVING COUNT(DISTINCT g.id_number) >= $uniform_min_class_size AND COUNT(DISTINCT g.score) = 1) AS u
+                 ON u.uscc = b.uscc AND u.class_id = b.class_id
+            WHERE b.upload_id = $upload"""),
+    ]
