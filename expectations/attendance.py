@@ -6,7 +6,8 @@ from __future__ import annotations
 from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
 from schemas.attendance import AttendanceRow
 
-# Stored records not replaced by this upload, plus this upload's usable rows.
+# Stored records not replaced by this upload, plus this upload's rows that belong to an enrolled
+# trainee and a scheduled session (ghosts and stray records are rejected, not evidence).
 _RECORDS = """(
     SELECT a.uscc, a.class_id, a.id_number, a.check_in, a.check_out, a.device_id, 0 AS row_no FROM attendance a
     WHERE $narrow AND NOT EXISTS (SELECT 1 FROM {batch} AS r WHERE r.upload_id = $upload AND r.uscc = a.uscc
@@ -14,6 +15,9 @@ _RECORDS = """(
     UNION ALL
     SELECT r.uscc, r.class_id, r.id_number, r.check_in, r.check_out, r.device_id, r.row_no FROM {batch} AS r
     WHERE r.upload_id = $upload AND r.format_errors IS NULL AND r.record_minutes >= 0
+    AND EXISTS (SELECT 1 FROM enrolments e WHERE e.uscc = r.uscc AND e.class_id = r.class_id AND e.id_number = r.id_number)
+    AND EXISTS (SELECT 1 FROM sessions s WHERE s.uscc = r.uscc AND s.class_id = r.class_id
+                AND s.start_at < r.check_out AND r.check_in < s.end_at)
 )"""
 
 

@@ -59,7 +59,8 @@ def _roster(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
 
 def _attendance(row: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
     cin, cout = row["check_in"], row["check_out"]
-    row["record_minutes"] = int((cout - cin).total_seconds() // 60) if cin and cout else None
+    # Rounded up, so 14 h and one second is over a 14 h limit; negative when out precedes in.
+    row["record_minutes"] = -(-int((cout - cin).total_seconds()) // 60) if cin and cout else None
     return row
 
 

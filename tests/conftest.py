@@ -147,3 +147,13 @@ def s3_store(seaweed):  # noqa: ANN001, ANN201
                     secret_key=seaweed.secret_key, retries=2)
     store.ensure_bucket()
     return store
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():  # noqa: ANN201
+    """One temporary Prefect API for the flow tests (≈8 s to start), heartbeats off."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield

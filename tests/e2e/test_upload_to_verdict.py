@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import boto3
@@ -13,30 +11,14 @@ from sqlalchemy import func, select
 from infra import db
 from infra.samples import scenario
 from tests.conftest import TODAY, make_services
+from tests.e2e.outbox import result as _result
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def prefect_harness():  # noqa: ANN201
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def _client(seaweed):  # noqa: ANN001, ANN202
     return boto3.client("s3", endpoint_url=seaweed.s3_endpoint_url, aws_access_key_id=seaweed.access_key,
                         aws_secret_access_key=seaweed.secret_key, region_name="us-east-1")
-
-
-def _result(client, bucket: str, key: str) -> list[dict[str, str]]:  # noqa: ANN001
-    parts = key.split("/")
-    name = parts[-1].rsplit(".", 1)[0]
-    body = client.get_object(Bucket=bucket, Key=f"outbox/{parts[1]}/{parts[2]}/{name}.result.csv")["Body"].read()
-    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM so Excel shows Chinese"
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_uploads_get_their_verdicts_in_the_outbox(seaweed, s3_store, pg_engine, prefect_harness) -> None:  # noqa: ANN001

@@ -107,6 +107,29 @@ class World:
                  "end_time": end_time, "mode": "offline"} for i in range(sessions)]
         return self.upload(uscc, "schedule", rows)
 
+    def enrol(self, class_id: str, ids: list[str], uscc: str = A) -> None:
+        out = self.upload(uscc, "roster", [self.roster_row(class_id, p, f"138{i:08d}") for i, p in enumerate(ids)])
+        assert out.counts["rejected"] == 0, self.verdicts(out)
+
+    @staticmethod
+    def check(class_id: str, id_number: str, day: int = 0, cin: str = "08:00:05", cout: str = "15:59:40",
+              method: str = "face", device: str = "DEV-1") -> dict[str, Any]:
+        d = (START + timedelta(days=day)).isoformat()
+        return {"class_id": class_id, "id_number": id_number, "check_in": f"{d} {cin}", "check_out": f"{d} {cout}",
+                "method": method, "device_id": device}
+
+    @staticmethod
+    def exam(class_id: str, id_number: str, score: str = "80", passed: str = "是", assessor: str = "", day: int = 10) -> dict[str, Any]:
+        return {"class_id": class_id, "id_number": id_number, "exam_date": (START + timedelta(days=day)).isoformat(),
+                "score": score, "passed": passed, "assessor_uscc": assessor or EMP}
+
+    @staticmethod
+    def cert(no: str, class_id: str, id_number: str, **over: Any) -> dict[str, Any]:
+        row = {"certificate_no": no, "class_id": class_id, "id_number": id_number, "certificate_type": "skill_level",
+               "occupation_code": "4-10-01-02", "level": "5", "issued_on": (START + timedelta(days=12)).isoformat()}
+        row.update(over)
+        return row
+
     @staticmethod
     def roster_row(class_id: str, id_number: str, phone: str = "13800000000", **over: Any) -> dict[str, Any]:
         row = {"class_id": class_id, "id_number": id_number, "name": "学员", "phone": phone, "category": "migrant",
