@@ -58,7 +58,11 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
         RowCheck("ATT-CLASH", "one person in one class at a time", f"""
             SELECT DISTINCT b.row_no, b.class_id, b.id_number, o.uscc AS other_uscc, o.class_id AS other_class_id,
                    o.id_number AS other_id_number, 'also checked in to ' || o.class_id AS detail
-            FROM {{batch}} AS b JOIN {_records(_SAME_PEOPLE)} AS o
+            FROM {{batch}} AS b
+            JOIN (SELECT m.id_number FROM {_records(_SAME_PEOPLE)} AS m GROUP BY m.id_number
+                  HAVING MIN(m.uscc) <> MAX(m.uscc) OR MIN(m.class_id) <> MAX(m.class_id)) AS many
+                 ON many.id_number = b.id_number
+            JOIN {_records(_SAME_PEOPLE)} AS o
                  ON o.id_number = b.id_number AND NOT (o.uscc = b.uscc AND o.class_id = b.class_id)
             WHERE b.upload_id = $upload AND b.format_errors IS NULL AND b.record_minutes >= 0
             AND o.check_in < b.check_out AND b.check_in < o.check_out"""),
@@ -86,8 +90,11 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
         RowCheck("ATT-DEVICE-SHARED", "a device serves one institution a day", f"""
             SELECT DISTINCT b.row_no, b.class_id, o.uscc AS other_uscc, o.class_id AS other_class_id,
                    'device ' || b.device_id || ' also used by ' || o.uscc AS detail
-            FROM {{batch}} AS b JOIN {_records(_SAME_DEVICES)} AS o
-                 ON o.device_id = b.device_id AND o.uscc <> b.uscc
-                 AND substr(CAST(o.check_in AS TEXT), 1, 10) = substr(CAST(b.check_in AS TEXT), 1, 10)
+            FROM {{batch}} AS b
+            JOIN (SELECT g.device_id, substr(CAST(g.check_in AS TEXT), 1, 10) AS day FROM {_records(_SAME_DEVICES)} AS g
+                  GROUP BY g.device_id, substr(CAST(g.check_in AS TEXT), 1, 10) HAVING MIN(g.uscc) <> MAX(g.uscc)) AS shared
+                 ON shared.device_id = b.device_id AND shared.day = substr(CAST(b.check_in AS TEXT), 1, 10)
+            JOIN {_records(_SAME_DEVICES)} AS o
+                 ON o.device_id = b.device_id AND o.uscc <> b.uscc AND substr(CAST(o.check_in AS TEXT), 1, 10) = shared.day
             WHERE b.upload_id = $upload AND b.format_errors IS NULL"""),
     ]

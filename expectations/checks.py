@@ -7,6 +7,7 @@ fetch every offending row themselves, because GX caps the ids it returns at 20.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from string import Template
 from typing import Any
@@ -16,6 +17,9 @@ from great_expectations.expectations import UnexpectedRowsExpectation
 
 from schemas.codes import canonical_values
 from schemas.rows import UploadRow
+
+_JOIN = re.compile(r"\bjoin\b", re.I)
+BATCH_ALIAS = re.compile(r"\{batch\}(?! AS [a-z]+\b)")  # every {batch} must carry an alias
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,13 @@ class RowCheck:
         return Template(self.sql).substitute({**values, **self.params, "upload": int(upload_id)})
 
     def expectation(self, upload_id: int, values: dict[str, Any]) -> Any:
+        sql = self.render(upload_id, values)
+        if not _JOIN.search(sql):
+            # GX renders {batch} as "(subquery)" only for queries with a JOIN and as
+            # "(subquery) AS subselect" otherwise, which would clash with our alias: give it a join.
+            sql = sql.replace("{batch} AS b", "{batch} AS b CROSS JOIN (SELECT 1 AS one) AS gx_join", 1)
         return UnexpectedRowsExpectation(
-            unexpected_rows_query=self.render(upload_id, values),
+            unexpected_rows_query=sql,
             meta={"rule_code": self.code, "check": self.name},
             description=f"{self.code}: {self.name}",
         )

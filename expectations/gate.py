@@ -128,8 +128,9 @@ class Gate:
             name = r.expectation_config.meta["check"]
             rows: Sequence[Hit] = []
             if not r.success:
-                if r.exception_info and r.exception_info.get("raised_exception"):
-                    raise RuntimeError(f"gate check {name} failed to run: {r.exception_info.get('exception_message')}")
+                problem = _exception(r.exception_info)
+                if problem:
+                    raise RuntimeError(f"gate check {name} failed to run: {problem}")
                 rows = self.offending_rows(by_name[name], table, upload_id)
                 hits.extend(rows)
             outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
@@ -158,3 +159,17 @@ class Gate:
                 m.get("other_uscc"), m.get("other_class_id"), m.get("other_id_number"))
             for m in rows
         ]
+
+
+def _exception(info: Any) -> str | None:
+    """GX reports a check that could not run either flat or keyed by metric: a gate must not read it as a hit."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    if isinstance(info, dict):
+        for value in info.values():
+            inner = value if isinstance(value, dict) else getattr(value, "to_json_dict", lambda: {})()
+            if inner.get("raised_exception"):
+                return str(inner.get("exception_message"))
+    return None

@@ -62,6 +62,7 @@ uploads = Table(
     Column("rows_flagged", Integer),
     Column("header", Text),  # the file's header cells (JSON), for the outbox answer
     Column("answered_at", DateTime),  # outbox written
+    Column("gate_checks", Text),  # the gate's outcome per expectation (JSON): check, rule code, success, rows
     Column("received_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("processed_at", DateTime),
     UniqueConstraint("bucket", "key", "etag", name="uq_uploads_object"),

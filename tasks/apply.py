@@ -89,6 +89,8 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
                             {"u": upload_id}, svc.now())
         conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
         finish_upload(conn, svc, upload_id, "done", tally)
+        conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(
+            gate_checks=json.dumps(result.outcomes, ensure_ascii=False)))
     return tally
 
 

@@ -58,6 +58,8 @@ def answer(svc: Services, upload_id: int) -> str:
         "key": up["key"], "upload_id": upload_id, "run_id": up["run_id"], "sha256": up["sha256"],
         "status": up["status"], "duplicate": up["status"] == "duplicate", "duplicate_of": up["duplicate_of"],
         "gate": _gate_outcome(src["status"], src["rows_rejected"], src["rows_flagged"]),
+        "failed_checks": [{"rule_code": c["rule_code"], "check": c["check"], "rows": c["rows"]}
+                          for c in json.loads(src["gate_checks"] or "[]") if not c["success"]],
         "reason": src["reason"],
         "rows": {"total": src["rows_total"] or 0, "accepted": src["rows_accepted"] or 0,
                  "rejected": src["rows_rejected"] or 0, "accepted_flagged": src["rows_flagged"] or 0},

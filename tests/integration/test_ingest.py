@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -188,3 +189,11 @@ def test_a_failure_mid_gate_leaves_no_staged_rows_and_a_retryable_upload(w: Worl
     monkeypatch.undo()
     assert process_object(w.svc, key, "r2").status == "done"
     assert w.count(db.enrolments) == 1
+
+
+def test_the_summary_names_the_gate_checks_that_failed_and_a_clean_file_fails_none(w: World) -> None:
+    clean = w.upload(A, "filing", [w.class_row("A-1", A)])
+    planted = w.upload(A, "filing", [w.class_row("A-2", A, end_date=(START - timedelta(days=1)).isoformat())])
+    assert w.outbox(clean)[1]["failed_checks"] == []
+    assert w.outbox(planted)[1]["failed_checks"] == [
+        {"rule_code": "FIL-DATES", "check": "dates and planned hours plausible", "rows": 1}]
