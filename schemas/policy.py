@@ -7,6 +7,7 @@ engine; the thresholds marked *(setting)* in the spec live in `[settings]`.
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -35,7 +36,8 @@ class Amount(BaseModel):
     per: Literal["trainee", "month", "year"] = "trainee"
     max_units: int | None = None
     shortage_multiplier: Decimal | None = None
-    requires: list[Literal["pass", "certificate", "project_based", "attendance", "difficult_employer", "hardship_or_low_income"]] = Field(default_factory=lambda: ["pass"])
+    requires: list[Literal["pass", "certificate", "project_based", "attendance", "difficult_employer",
+                           "hardship_or_low_income", "insured_by_employer"]] = Field(default_factory=lambda: ["pass"])
     certificate_types: list[str] | None = None
     certificate_of_class_level: bool = False
     paid_to: Literal["employer", "payer", "institution"] = "payer"
@@ -60,6 +62,29 @@ class Amount(BaseModel):
         return self.by_level_yuan is None or level in self.by_level_yuan
 
 
+class CertificateSubsidy(BaseModel):
+    """取证补贴: paid to whoever organised free certification (山西 (六))."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    certificate_types: list[str]
+    issued_from: date
+    by_level_yuan: dict[str, Decimal]
+    payers: list[Literal["institution", "employer", "free", "individual"]]
+    clause: str
+
+
+class LivingAllowance(BaseModel):
+    """生活费补贴 during training, paid to the trainee."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    per: Literal["month", "attendance_day"]
+    amount_yuan: Decimal
+    categories: list[str] = Field(default_factory=list)
+    low_income_kinds: list[str] = Field(default_factory=list)
+    payers: list[Literal["institution", "employer", "free", "individual"]] | None = None
+    clause: str
+
+
 class PolicySettings(BaseModel):
     """Thresholds the spec marks *(setting)*; a department changes them in its file."""
 
@@ -80,7 +105,6 @@ class PolicySettings(BaseModel):
     pass_mark: Decimal = Decimal(60)
     annual_cap: int = 3
     advance_share: Decimal = Decimal("0.5")
-    living_allowance_monthly_yuan: Decimal | None = None
 
 
 class RegionPolicy(BaseModel):
@@ -89,6 +113,8 @@ class RegionPolicy(BaseModel):
     name: str
     settings: PolicySettings = PolicySettings()
     amounts: list[Amount]
+    certificate_subsidy: CertificateSubsidy | None = None
+    living_allowance: LivingAllowance | None = None
 
     def amount_for(self, training_type: str) -> Amount | None:
         """The amount row that covers a training type, if any (first match wins, as in the tables)."""
