@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import great_expectations as gx
+from great_expectations.expectations import UnexpectedRowsExpectation
 from sqlalchemy import Engine, text
 
-from expectations import assessment, attendance, certificate, enrollment, filing
-from expectations.checks import ColumnCheck, RowCheck
+from expectations import advance, assessment, attendance, certificate, enrollment, filing, settlement
+from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
+from schemas.claim import ClaimRow
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
 
@@ -31,7 +33,16 @@ CHECKS = {
     "attendance": attendance.attendance_checks,
     "assessment": assessment.assessment_checks,
     "certificate": certificate.certificate_checks,
+    "claim": lambda: [*format_checks(ClaimRow, {"kind": "claim_kind"}), unknown_class_check(), *_claim_repeats(),
+                      *advance.advance_checks(), *settlement.settlement_checks()],
 }
+
+
+def _claim_repeats() -> list[RowCheck]:
+    return [RowCheck("ROW-FORMAT", "one claim per class and kind per file", """
+        SELECT b.row_no, b.class_id, 'claim repeated in the file' AS detail FROM {batch} AS b
+        JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id AND a.kind = b.kind AND a.row_no < b.row_no
+        WHERE b.upload_id = $upload""")]
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,27 @@ class Gate:
                 hits.extend(rows)
             outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
         return GateResult(kind, bool(result.success), hits, outcomes)
+
+    def ledger_balances(self) -> list[dict[str, Any]]:
+        """The settlement gate's invariant over every settled class: ledger sums equal earned amounts.
+        Returns the rows that break it (none, unless something wrote money outside the rules)."""
+        suite = gx.ExpectationSuite(name="settlement-ledger")
+        for name, sql in (("ledger sums to earned", settlement.LEDGER_BALANCES),
+                          ("no ledger payee without an earned amount", settlement.LEDGER_WITHOUT_EARNED)):
+            suite.add_expectation(UnexpectedRowsExpectation(
+                unexpected_rows_query=sql, meta={"rule_code": "SET-LEDGER-BALANCE", "check": name}, description=name))
+        result = self._batch_definition("earned").get_batch().validate(suite, result_format="BOOLEAN_ONLY")
+        broken: list[dict[str, Any]] = []
+        for r in result.results:
+            problem = _exception(r.exception_info)
+            if problem:
+                raise RuntimeError(f"ledger check failed to run: {problem}")
+            if not r.success:
+                sql = {"ledger sums to earned": settlement.LEDGER_BALANCES}.get(
+                    r.expectation_config.meta["check"], settlement.LEDGER_WITHOUT_EARNED).replace("{batch}", "earned")
+                with self.engine.connect() as conn:
+                    broken += [dict(m) for m in conn.execute(text(sql)).mappings()]
+        return broken
 
     def _columns(self, table: str) -> set[str]:
         from infra.db import metadata

@@ -168,6 +168,49 @@ def export_trainees(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | No
     _emit(exports.render(exports.trainees(svc, unmask=unmask), exports.TRAINEE_COLUMNS, fmt.value), out)
 
 
+@export_app.command("ledger")
+def export_ledger(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | None = typer.Option(None, "--out"),
+                  unmask: bool = typer.Option(False, "--unmask", help="show full ID numbers of person payees")) -> None:
+    """Every ledger entry (recoveries negative), amounts in yuan with two decimals."""
+    from tasks import exports
+
+    _emit(exports.render(exports.ledger(_db_only(), unmask=unmask), exports.LEDGER_COLUMNS, fmt.value), out)
+
+
+@export_app.command("settlements")
+def export_settlements(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | None = typer.Option(None, "--out"),
+                       unmask: bool = typer.Option(False, "--unmask", help="show full ID numbers of person payees")) -> None:
+    """Per class and payee: earned, paid and due, in yuan."""
+    from tasks import exports
+
+    _emit(exports.render(exports.settlements(_db_only(), unmask=unmask), exports.SETTLEMENT_COLUMNS, fmt.value), out)
+
+
+@app.command("nightly")
+def nightly(as_of: str | None = typer.Option(None, "--date", help="as-of date YYYY-MM-DD (default: today, Asia/Shanghai)")) -> None:
+    """Pick up missed uploads, pay due advances and settle classes whose last session has passed, as of a date."""
+    from datetime import date
+
+    from flows.nightly import nightly as nightly_flow
+    from tasks import prefect as ptasks
+
+    if as_of is not None:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            typer.echo(f"skillsub: --date {as_of!r} is not YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+    ptasks.use(_services())
+    try:
+        summary = nightly_flow(as_of)
+    except Exception as exc:
+        typer.echo(f"skillsub: nightly failed: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+    if summary.get("unbalanced"):
+        raise typer.Exit(1)
+
+
 class Decision(StrEnum):
     confirm = "confirm"
     dismiss = "dismiss"

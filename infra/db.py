@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -287,6 +288,65 @@ attendance_hours = Table(
     Column("computed_at", DateTime, nullable=False),
 )
 
+# --- money
+claims = Table(
+    "claims", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("kind", String(8), nullable=False),  # advance | final
+    Column("amount_fen", BigInteger, nullable=False),  # requested
+    Column("projected_fen", BigInteger),  # advance: the institution's projected subsidy when claimed
+    Column("cap_fen", BigInteger),  # advance: floor(50 % × projected)
+    Column("earned_fen", BigInteger),  # final: the computed subsidy when claimed
+    Column("upload_id", BigInteger, nullable=False),
+    UniqueConstraint("uscc", "class_id", "kind", name="uq_claims_key"),
+    CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+)
+# Append-only (triggers in migration 0006): every payment, advance, settlement or recovery is one entry.
+ledger = Table(
+    "ledger", metadata, _id(),
+    _created(),
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200), nullable=False),
+    Column("payee", String(18), nullable=False),
+    Column("payee_kind", String(12), nullable=False),  # organisation | person (a person's ID is masked in exports)
+    Column("kind", String(12), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("idempotency_key", String(300), nullable=False),
+    Column("run_id", String(64)),
+    UniqueConstraint("idempotency_key", name="uq_ledger_idempotency_key"),
+    UniqueConstraint("uscc", "class_id", "payee", "kind", "seq", name="uq_ledger_purpose"),
+    CheckConstraint("(kind = 'advance' AND amount_fen > 0) OR (kind = 'settlement' AND amount_fen > 0) "
+                    "OR (kind = 'recovery' AND amount_fen < 0)", name="sign_by_kind"),
+    CheckConstraint("seq >= 1", name="seq_positive"),
+    Index("ix_ledger_class", "uscc", "class_id"),
+)
+# What a class has earned now, per payee (derived state, replaced on every settlement run).
+earned = Table(
+    "earned", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("class_id", String(200), primary_key=True),
+    Column("payee", String(18), primary_key=True),
+    Column("payee_kind", String(12), nullable=False),
+    Column("earned_fen", BigInteger, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    Column("run_id", String(64)),
+    CheckConstraint("earned_fen >= 0", name="earned_not_negative"),
+)
+# Per trainee and payee, the amounts behind `earned`: the explanation, and what a held trainee keeps frozen.
+trainee_amounts = Table(
+    "trainee_amounts", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("class_id", String(200), primary_key=True),
+    Column("id_number", String(18), primary_key=True),
+    Column("payee", String(18), primary_key=True),
+    Column("what", String(16), primary_key=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+)
+
 # --- staging: parsed rows of one upload, gated, then promoted or dropped
 def _staging(name: str, *cols: Column) -> Table:
     return Table(
@@ -345,6 +405,13 @@ stg_certificate = _staging(
     Column("issued_on", Date),
 )
 
+stg_claim = _staging(
+    "stg_claim",
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", Text), Column("kind", String(8)), Column("amount_fen", BigInteger),
+    Column("projected_fen", BigInteger), Column("cap_fen", BigInteger), Column("earned_fen", BigInteger),
+)
+
 # Staged rows are joined on their natural keys by the gates' cross-record rules.
 Index("ix_stg_roster_person", stg_roster.c.upload_id, stg_roster.c.id_number)
 Index("ix_stg_roster_class", stg_roster.c.upload_id, stg_roster.c.uscc, stg_roster.c.class_id)
@@ -360,7 +427,8 @@ Index("ix_stg_certificate_no", stg_certificate.c.upload_id, stg_certificate.c.ce
 Index("ix_attendance_class", attendance.c.uscc, attendance.c.class_id)
 
 STAGING = {"filing": stg_filing, "schedule": stg_schedule, "roster": stg_roster,
-           "attendance": stg_attendance, "assessment": stg_assessment, "certificate": stg_certificate}
+           "attendance": stg_attendance, "assessment": stg_assessment, "certificate": stg_certificate,
+           "claim": stg_claim}
 REFERENCE_TABLES = {
     "institutions": institutions,
     "occupations": occupations,

@@ -23,6 +23,10 @@ class Line:
     what: str  # training | certificate | living
     clause: str
 
+    @property
+    def payee_is_person(self) -> bool:
+        return self.payee == self.id_number
+
 
 def payee_for(paid_to: str, cls: ClassFacts, t: TraineeFacts) -> str | None:
     """"Paid to" of the policy tables: `payer` follows the roster's payer cell."""

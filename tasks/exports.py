@@ -8,10 +8,11 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from infra import db
 from infra.bootstrap import Services
+from schemas.cells import fen_to_yuan
 from schemas.idcard import mask_id
 from tasks.outbox import neutralise
 
@@ -85,6 +86,46 @@ def trainees(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
             "certificate_no": ";".join(certs.get(key, [])),
             "open_holds": ";".join(sorted(held)), "exclusions": ";".join(sorted(excluded)),
         })
+    return out
+
+
+LEDGER_COLUMNS = ["entry_id", "created_at", "uscc", "class_id", "payee", "kind", "amount_yuan", "idempotency_key", "run_id"]
+SETTLEMENT_COLUMNS = ["uscc", "class_id", "payee", "earned_yuan", "paid_yuan", "due_yuan", "status"]
+
+
+def _payee(value: str, kind: str, unmask: bool) -> str:
+    """A payee is an organisation's USCC (shown) or a person's ID number (masked unless asked)."""
+    return value if unmask or kind != "person" else (mask_id(value) or "")
+
+
+def ledger(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
+    lg = db.ledger
+    with svc.engine.connect() as conn:
+        rows = conn.execute(select(lg).order_by(lg.c.id)).mappings().all()
+    return [{"entry_id": r["id"], "created_at": str(r["created_at"]), "uscc": r["uscc"], "class_id": r["class_id"],
+             "payee": _payee(r["payee"], r["payee_kind"], unmask), "kind": r["kind"],
+             "amount_yuan": fen_to_yuan(r["amount_fen"]),
+             "idempotency_key": r["idempotency_key"].replace(r["payee"], _payee(r["payee"], r["payee_kind"], unmask)),
+             "run_id": r["run_id"]}
+            for r in rows]
+
+
+def settlements(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
+    from tasks.facts import class_held
+
+    e, lg = db.earned, db.ledger
+    with svc.engine.connect() as conn:
+        earned = conn.execute(select(e).order_by(e.c.uscc, e.c.class_id, e.c.payee)).mappings().all()
+        paid = {(u, c, p): int(v) for u, c, p, v in conn.execute(
+            select(lg.c.uscc, lg.c.class_id, lg.c.payee, func.sum(lg.c.amount_fen)).group_by(lg.c.uscc, lg.c.class_id, lg.c.payee))}
+        held = {(r["uscc"], r["class_id"]) for r in earned if class_held(conn, r["uscc"], r["class_id"])}
+    out = []
+    for r in earned:
+        k = (r["uscc"], r["class_id"], r["payee"])
+        due = r["earned_fen"] - paid.get(k, 0)
+        status = "held" if k[:2] in held else ("settled" if due == 0 else "due")
+        out.append({"uscc": k[0], "class_id": k[1], "payee": _payee(k[2], r["payee_kind"], unmask), "earned_yuan": fen_to_yuan(r["earned_fen"]),
+                    "paid_yuan": fen_to_yuan(paid.get(k, 0)), "due_yuan": fen_to_yuan(due), "status": status})
     return out
 
 

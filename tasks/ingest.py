@@ -21,7 +21,7 @@ from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_row
 from tasks import apply as applying
-from tasks import outbox, reference
+from tasks import money, outbox, reference
 from tasks.kinds import KINDS, StageContext
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
         row = {**values, "upload_id": upload_id, "row_no": line, "uscc": r.uscc,
                "format_errors": "; ".join(f"{f}: {m}" for f, m in errors.items()) or None}
         staged.append(kind.derive(row, ctx))
+    if kind.name == "claim":
+        money.claim_inputs(svc, r.uscc or "", staged)
     with svc.engine.begin() as conn:  # committed, so the gate's own connection can see it
         conn.execute(delete(kind.staging).where(kind.staging.c.upload_id == upload_id))
         if staged:
@@ -142,6 +144,8 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
             conn.execute(text(f"ANALYZE {kind.staging.name}"))
     result = svc.gate().run(kind.name, kind.staging.name, upload_id)
     counts = applying.apply_gate(svc, r, kind, upload_id, run_id, key, result, raws)
+    if kind.name == "claim" and not counts.get("file_rejected"):
+        money.after_claims(svc, r.uscc or "", upload_id, run_id)
     outbox.answer(svc, upload_id)
     status = "rejected" if counts.get("file_rejected") else "done"
     return Outcome(key, status, upload_id, counts)

@@ -13,6 +13,7 @@ from infra import db
 from schemas.assessment import AssessmentRow
 from schemas.attendance import AttendanceRow
 from schemas.certificate import CertificateRow
+from schemas.claim import ClaimRow
 from schemas.enrollment import RosterRow
 from schemas.filing import FilingRow, ScheduleRow
 from schemas.idcard import birth_date, id_problem
@@ -102,6 +103,7 @@ KINDS: dict[str, Kind] = {
                        ("uscc", "class_id", "id_number"), _as_is),
     "certificate": Kind("certificate", "certificate", CertificateRow, db.stg_certificate, db.certificates,
                         ("certificate_no",), _as_is),
+    "claim": Kind("claim", "advance", ClaimRow, db.stg_claim, db.claims, ("uscc", "class_id", "kind"), _as_is),
 }
 
 # Uploads after which attended hours of the classes they name are recomputed.

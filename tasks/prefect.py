@@ -57,3 +57,20 @@ def answer_unanswered() -> int:
     for upload_id in ids:
         answer(svc, upload_id)
     return len(ids)
+
+
+@task(name="pay-and-settle", retries=2, retry_delay_seconds=[5, 30])
+def pay_and_settle(as_of: str) -> dict:
+    """Pay due advances and settle due classes through the ledger (idempotent: the ledger key decides)."""
+    from datetime import date
+
+    from tasks.money import pay_and_settle as use_case
+
+    run = use_case(services(), date.fromisoformat(as_of), run_id())
+    return {
+        "as_of": as_of,
+        "advances_paid": [{"uscc": u, "class_id": c, "amount_fen": a} for u, c, a in run.advances_paid],
+        "settled": [{"uscc": s.uscc, "class_id": s.class_id, "status": s.status,
+                     "entries": [{"kind": k, "amount_fen": a} for _, k, a in s.entries]} for s in run.settled],
+        "unbalanced": len(run.unbalanced),
+    }

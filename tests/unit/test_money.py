@@ -5,7 +5,14 @@ from datetime import date
 import pytest
 
 from schemas.advance import decide, projected_fen
-from schemas.eligibility import Certificate, ClassFacts, PersonClass, TraineeFacts, cap_exclusions, own_exclusions
+from schemas.eligibility import (
+    Certificate,
+    ClassFacts,
+    PersonClass,
+    TraineeFacts,
+    cap_exclusions,
+    own_exclusions,
+)
 from schemas.money import class_months, class_years, share_floor, times
 from schemas.policy import load_policy
 from schemas.settlement import dues, earned_by_payee, trainee_lines

@@ -1,0 +1,57 @@
+"""The append-only ledger: one entry per payment purpose, idempotent by its key.
+
+The key is (class, payee, kind, sequence number) — never the amount, so an amount that
+goes A→B→A is still paid each time it changes. The database decides: a UNIQUE key and
+INSERT … ON CONFLICT DO NOTHING, so a retry or a concurrent run never writes twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from infra import db
+
+
+def lock_class(conn: Connection, uscc: str, class_id: str) -> None:
+    """Serialise money work on one class across processes (PostgreSQL advisory lock, released at commit)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"money:{uscc}/{class_id}"})
+
+
+def person_payees(conn: Connection, uscc: str, class_id: str) -> set[str]:
+    lg = db.ledger
+    return set(conn.execute(select(lg.c.payee).where(lg.c.uscc == uscc, lg.c.class_id == class_id,
+                                                     lg.c.payee_kind == "person")).scalars())
+
+
+def paid(conn: Connection, uscc: str, class_id: str) -> dict[str, int]:
+    """Signed sum of ledger entries per payee of a class (the advance counts as paid to the institution)."""
+    lg = db.ledger
+    out: dict[str, int] = defaultdict(int)
+    for payee, total in conn.execute(select(lg.c.payee, func.sum(lg.c.amount_fen)).where(
+            lg.c.uscc == uscc, lg.c.class_id == class_id).group_by(lg.c.payee)):
+        out[payee] = int(total)
+    return dict(out)
+
+
+def idempotency_key(uscc: str, class_id: str, payee: str, kind: str, seq: int) -> str:
+    return f"{uscc}/{class_id}/{payee}/{kind}/{seq}"
+
+
+def write(conn: Connection, uscc: str, class_id: str, payee: str, kind: str, amount_fen: int, run_id: str,
+          now: datetime, *, payee_kind: str = "organisation", seq: int | None = None) -> bool:
+    """Append one entry; False when its key already exists (someone wrote this purpose first)."""
+    lg = db.ledger
+    if seq is None:
+        seq = 1 + int(conn.execute(select(func.coalesce(func.max(lg.c.seq), 0)).where(
+            lg.c.uscc == uscc, lg.c.class_id == class_id, lg.c.payee == payee, lg.c.kind == kind)).scalar_one())
+    values = {"uscc": uscc, "class_id": class_id, "payee": payee, "payee_kind": payee_kind, "kind": kind, "amount_fen": amount_fen, "seq": seq,
+              "idempotency_key": idempotency_key(uscc, class_id, payee, kind, seq), "run_id": run_id, "created_at": now}
+    stmt = (pg_insert(lg) if conn.dialect.name == "postgresql" else sqlite_insert(lg)).values(**values)
+    return conn.execute(stmt.on_conflict_do_nothing().returning(lg.c.id)).first() is not None

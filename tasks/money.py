@@ -1,0 +1,69 @@
+"""Use cases around claim uploads and the nightly money run: projections for the gate, then
+advances paid and classes settled through the ledger."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from infra import db
+from infra.bootstrap import Services
+from schemas.money import share_floor
+from tasks import settle
+
+log = logging.getLogger(__name__)
+
+
+def claim_inputs(svc: Services, uscc: str, staged: list[dict[str, Any]]) -> None:
+    """Fill each staged claim with the money engine's projection, cap and computed subsidy."""
+    classes = {r["class_id"] for r in staged if r.get("class_id")}
+    numbers: dict[str, tuple[int, int]] = {}
+    with svc.engine.connect() as conn:
+        for class_id in classes:
+            numbers[class_id] = settle.projection(svc, conn, uscc, class_id)
+    for r in staged:
+        projected, earned = numbers.get(r.get("class_id") or "", (0, 0))
+        r["projected_fen"], r["earned_fen"] = projected, earned
+        r["cap_fen"] = share_floor(projected, svc.policy.settings.advance_share)
+
+
+def after_claims(svc: Services, uscc: str, upload_id: int, run_id: str) -> None:
+    """Pay the advances this upload claimed; settle its final claims whose last session has passed."""
+    with svc.engine.connect() as conn:
+        claimed = conn.execute(select(db.claims.c.class_id, db.claims.c.kind).where(
+            db.claims.c.upload_id == upload_id, db.claims.c.uscc == uscc)).all()
+    _, finals = settle.due_classes(svc, svc.now().date())
+    due_final = set(finals)
+    for class_id, kind in claimed:
+        if kind == "advance":
+            settle.pay_advance(svc, uscc, class_id, run_id)
+        elif (uscc, class_id) in due_final:
+            settle.settle_class(svc, uscc, class_id, run_id)
+
+
+@dataclass
+class MoneyRun:
+    as_of: date
+    advances_paid: list[tuple[str, str, int]] = field(default_factory=list)
+    settled: list[settle.Settled] = field(default_factory=list)
+    unbalanced: list[dict[str, Any]] = field(default_factory=list)
+
+
+def pay_and_settle(svc: Services, as_of: date, run_id: str) -> MoneyRun:
+    """The nightly money step: due advances, then every class whose final claim is due, then the ledger check."""
+    out = MoneyRun(as_of)
+    advances, finals = settle.due_classes(svc, as_of)
+    for uscc, class_id in advances:
+        paid = settle.pay_advance(svc, uscc, class_id, run_id)
+        if paid:
+            out.advances_paid.append((uscc, class_id, paid))
+    for uscc, class_id in finals:
+        out.settled.append(settle.settle_class(svc, uscc, class_id, run_id))
+    out.unbalanced = svc.gate().ledger_balances()
+    if out.unbalanced:
+        log.error("ledger does not balance for %d payees: %s", len(out.unbalanced), out.unbalanced[:5])
+    return out
