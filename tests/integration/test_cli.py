@@ -82,3 +82,37 @@ def test_export_findings_command_writes_csv(engine, tmp_path: Path) -> None:  # 
     assert res.returncode == 0, res.stderr
     assert out.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(
         ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number", "evidence", "run_id", "created_at"])
+
+
+def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed, tmp_path: Path) -> None:  # noqa: ANN001
+    from infra.objectstore import MemoryStore
+    from tests.conftest import make_services
+    from tests.integration.test_money import AFTER, claim, run_class
+
+    w = World(make_services(engine, MemoryStore()))
+    w.registries()
+    p = people(2)
+    run_class(w, "S-1", [w.roster_row("S-1", x, f"1380000000{i}", payer=payer)
+                         for i, (x, payer) in enumerate(zip(p, ["free", "individual"], strict=True))])
+    claim(w, "S-1", "final", "3000")
+    env = {"SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False), "SKILLSUB_DATA_DIR": str(tmp_path),
+           "SKILLSUB_S3_ENDPOINT_URL": seaweed.s3_endpoint_url, "SKILLSUB_BUCKET": "skillsub",
+           "AWS_ACCESS_KEY_ID": seaweed.access_key, "AWS_SECRET_ACCESS_KEY": seaweed.secret_key}
+    assert skillsub(env, "nightly", "--date", "not-a-date").returncode == 2
+    night = skillsub(env, "nightly", "--date", AFTER.isoformat())
+    assert night.returncode == 0, night.stderr
+    assert json.loads(night.stdout)["unbalanced"] == 0
+    ledger = list(csv.DictReader(io.StringIO(skillsub(env, "export", "ledger").stdout)))
+    assert sorted((r["kind"], r["amount_yuan"]) for r in ledger) == [("settlement", "1500.00"), ("settlement", "1500.00")]
+    assert p[1] not in json.dumps(ledger) and any("********" in r["payee"] for r in ledger)
+    unmasked = json.loads(skillsub(env, "export", "settlements", "--format", "json", "--unmask").stdout)
+    assert {r["payee"] for r in unmasked} == {A, p[1]} and {r["status"] for r in unmasked} == {"settled"}
+
+    w.upload(A, "roster", [w.roster_row("S-1", p[0], "13912345678", payer="free"),
+                           w.roster_row("S-1", p[1], "13912345678", payer="individual"),
+                           w.roster_row("S-1", people(1, offset=500)[0], "13912345678")])
+    hold = w.findings("ENR-SHARED-PHONE")[0]
+    ok = skillsub(env, "review", str(hold["id"]), "--dismiss", "--reason", "family phone", "--auditor", "张审计")
+    assert ok.returncode == 0 and "dismissed by 张审计" in ok.stdout
+    again = skillsub(env, "review", str(hold["id"]), "--confirm", "--reason", "x", "--auditor", "李")
+    assert again.returncode == 2 and "already dismissed" in again.stderr
