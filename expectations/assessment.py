@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
+from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
 from schemas.assessment import AssessmentRow
 
 
@@ -10,11 +10,7 @@ def assessment_checks() -> list[ColumnCheck | RowCheck]:
     return [
         *format_checks(AssessmentRow, {}),
         unknown_class_check(),
-        RowCheck("ROW-FORMAT", "person assessed once per file", """
-            SELECT b.row_no, b.class_id, b.id_number, 'person repeated in the file' AS detail FROM {batch} AS b
-            JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id AND a.id_number = b.id_number
-                 AND a.row_no < b.row_no
-            WHERE b.upload_id = $upload"""),
+        once_per_file("person", ("class_id", "id_number")),
         RowCheck("ASM-NOT-ENROLLED", "assessed person is on the roster", """
             SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
             JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id

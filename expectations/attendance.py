@@ -3,7 +3,7 @@ device bursts and cloned class-wide patterns — all as SQL over staged plus sto
 
 from __future__ import annotations
 
-from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
+from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
 from schemas.attendance import AttendanceRow
 
 # Stored records not replaced by this upload, plus this upload's rows that belong to an enrolled
@@ -35,11 +35,7 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
     return [
         *format_checks(AttendanceRow, {"method": "method"}),
         unknown_class_check(),
-        RowCheck("ROW-FORMAT", "record listed once per file", """
-            SELECT b.row_no, b.class_id, b.id_number, 'record repeated in the file' AS detail FROM {batch} AS b
-            JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id AND a.id_number = b.id_number
-                 AND a.check_in = b.check_in AND a.row_no < b.row_no
-            WHERE b.upload_id = $upload"""),
+        once_per_file("record", ("class_id", "id_number", "check_in")),
         RowCheck("ATT-NOT-ENROLLED", "checked-in person is on the roster", """
             SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
             JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id

@@ -93,6 +93,16 @@ def format_checks(model: type[UploadRow], code_lists: dict[str, str]) -> list[Co
     return checks
 
 
+def once_per_file(what: str, key: tuple[str, ...], *, code: str = "ROW-FORMAT") -> RowCheck:
+    """A natural key twice in one file: the first row stands, the repeats are rejected."""
+    same = " AND ".join(f"a.{k} = b.{k}" for k in key)
+    person = ", b.id_number" if "id_number" in key else ""
+    return RowCheck(code, f"{what} once per file", f"""
+        SELECT b.row_no, b.class_id{person}, '{what} repeated in the file' AS detail FROM {{batch}} AS b
+        JOIN {{batch}} AS a ON a.upload_id = b.upload_id AND {same} AND a.row_no < b.row_no
+        WHERE b.upload_id = $upload""")
+
+
 def unknown_class_check() -> RowCheck:
     """ROW-UNKNOWN-CLASS: every class a file names must be filed under the path's institution."""
     return RowCheck("ROW-UNKNOWN-CLASS", "class filed under the uploader", """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
+from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
 from schemas.filing import FilingRow, ScheduleRow
 
 # Classes of other institutions, or other classes of ours, whose stored sessions overlap a staged one.
@@ -18,10 +18,7 @@ def filing_checks() -> list[ColumnCheck | RowCheck]:
         RowCheck("SEC-FOREIGN-INSTITUTION", "institution cell equals the path", """
             SELECT b.row_no, b.class_id, b.institution_uscc AS detail FROM {batch} AS b
             WHERE b.upload_id = $upload AND b.institution_uscc IS NOT NULL AND b.institution_uscc <> b.uscc"""),
-        RowCheck("ROW-FORMAT", "class filed once per file", """
-            SELECT b.row_no, b.class_id, 'class_id repeated in the file' AS detail FROM {batch} AS b
-            JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id AND a.row_no < b.row_no
-            WHERE b.upload_id = $upload"""),
+        once_per_file("class", ("class_id",)),
         RowCheck("FIL-INST-UNKNOWN", "institution in the registry", """
             SELECT b.row_no, b.class_id FROM {batch} AS b
             LEFT JOIN institutions i ON i.uscc = b.uscc
@@ -56,11 +53,7 @@ def schedule_checks() -> list[ColumnCheck | RowCheck]:
     return [
         *format_checks(ScheduleRow, {"mode": "mode"}),
         unknown_class_check(),
-        RowCheck("ROW-FORMAT", "session listed once per file", """
-            SELECT b.row_no, b.class_id, 'session repeated in the file' AS detail FROM {batch} AS b
-            JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id
-                 AND a.session_date = b.session_date AND a.start_time = b.start_time AND a.row_no < b.row_no
-            WHERE b.upload_id = $upload"""),
+        once_per_file("session", ("class_id", "session_date", "start_time")),
         RowCheck("FIL-HOURS-MISMATCH", "session inside the class dates", """
             SELECT b.row_no, b.class_id, 'session outside the class dates' AS detail FROM {batch} AS b
             JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id

@@ -18,7 +18,7 @@ from great_expectations.expectations import UnexpectedRowsExpectation
 from sqlalchemy import Engine, text
 
 from expectations import advance, assessment, attendance, certificate, enrollment, filing, settlement
-from expectations.checks import ColumnCheck, RowCheck, format_checks, unknown_class_check
+from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
 from schemas.claim import ClaimRow
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
@@ -33,16 +33,10 @@ CHECKS = {
     "attendance": attendance.attendance_checks,
     "assessment": assessment.assessment_checks,
     "certificate": certificate.certificate_checks,
-    "claim": lambda: [*format_checks(ClaimRow, {"kind": "claim_kind"}), unknown_class_check(), *_claim_repeats(),
+    "claim": lambda: [*format_checks(ClaimRow, {"kind": "claim_kind"}), unknown_class_check(), once_per_file("claim", ("class_id", "kind")),
                       *advance.advance_checks(), *settlement.settlement_checks()],
 }
 
-
-def _claim_repeats() -> list[RowCheck]:
-    return [RowCheck("ROW-FORMAT", "one claim per class and kind per file", """
-        SELECT b.row_no, b.class_id, 'claim repeated in the file' AS detail FROM {batch} AS b
-        JOIN {batch} AS a ON a.upload_id = b.upload_id AND a.class_id = b.class_id AND a.kind = b.kind AND a.row_no < b.row_no
-        WHERE b.upload_id = $upload""")]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.integration.test_money import claim, nightly
-from tests.integration.world import A, EMP, START, World, people
+from tests.integration.world import EMP, START, A, World, people
 
 
 def weekly_class(w: World, class_id: str, week: int, occupation: str, level: str, person: str, *, passes: bool = True) -> None:
