@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from expectations.gate import GateResult, Hit
 from infra import db
 from infra.bootstrap import Services
+from infra.database import bulk_insert
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import Route
 from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
@@ -32,7 +33,7 @@ def reject_file(svc: Services, r: Route, upload_id: int, run_id: str, key: str, 
     ]
     with svc.engine.begin() as conn:
         if verdicts:
-            conn.execute(insert(db.row_verdicts), verdicts)
+            bulk_insert(conn, db.row_verdicts, verdicts)
         conn.execute(insert(db.findings).values(
             rule_code=code, stage=UPLOAD_STAGE.get(r.kind, "filing") if r.area == "inbox" else "filing",
             effect=RULES[code].effect.value, status="none", uscc=r.uscc,
@@ -78,7 +79,7 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
             tally["accepted"] += 1
 
     with svc.engine.begin() as conn:
-        conn.execute(insert(db.row_verdicts), verdict_rows)
+        bulk_insert(conn, db.row_verdicts, verdict_rows)
         _record_findings(conn, svc, r, kind, upload_id, run_id, key, result.hits)
         if rejected:
             conn.execute(text(f"DELETE FROM {staging.name} WHERE upload_id = :u AND row_no = :r"),

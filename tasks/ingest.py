@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from infra import db
 from infra.bootstrap import Services
+from infra.database import bulk_insert
 from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_row
@@ -136,7 +137,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     with svc.engine.begin() as conn:  # committed, so the gate's own connection can see it
         conn.execute(delete(kind.staging).where(kind.staging.c.upload_id == upload_id))
         if staged:
-            conn.execute(insert(kind.staging), staged)
+            bulk_insert(conn, kind.staging, staged)
     if svc.engine.dialect.name == "postgresql":
         # Fresh staged rows have no statistics; without them the planner picks nested loops
         # over the whole staging table for the cross-record rules (seconds instead of ms).

@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select
 
 from infra import db
 from infra.bootstrap import Services
+from infra.database import bulk_insert
 from schemas.layout import Route
 from schemas.reference import (
     InstitutionRef,
@@ -61,7 +62,7 @@ def replace_dataset(svc: Services, r: Route, upload_id: int, run_id: str,
     table = db.REFERENCE_TABLES[r.kind]
     with svc.engine.begin() as conn:
         if verdicts:
-            conn.execute(insert(db.row_verdicts), verdicts)
+            bulk_insert(conn, db.row_verdicts, verdicts)
         if bad:
             counts = {"total": len(verdicts), "accepted": 0, "rejected": bad, "flagged": 0}
             finish_upload(conn, svc, upload_id, "rejected", counts, reason=f"ROW-FORMAT: {bad} bad rows; dataset not replaced")
