@@ -55,9 +55,9 @@ def _services():  # noqa: ANN202
 
 
 @stack_app.command("up")
-def stack_up() -> None:
-    """Start SeaweedFS on loopback (authentication on), create the bucket, print the endpoint."""
-    from infra import stack
+def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only SeaweedFS (no Prefect server, worker, listener)")) -> None:
+    """Start SeaweedFS (authentication on), a Prefect server with our deployments, a worker and the upload listener."""
+    from infra import orchestration, stack
 
     s = _settings()
     state = stack.load_state(s.stack_file)
@@ -66,16 +66,26 @@ def stack_up() -> None:
         return
     try:
         state = stack.start(s.data_dir, s.bucket)
+        stack.save_state(s.stack_file, state)
+        typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket})")
+        if not s3_only:
+            pid, api, ui = orchestration.start_server(s.data_dir)
+            state.pids["prefect-server"], state.prefect_api_url, state.prefect_ui_url = pid, api, ui
+            stack.save_state(s.stack_file, state)
+            orchestration.deploy(s.data_dir, api)
+            state.pids["worker"] = orchestration.start_worker(s.data_dir, api)
+            state.pids["listener"] = orchestration.start_listener(s.data_dir, api)
+            stack.save_state(s.stack_file, state)
+            typer.echo(f"Prefect UI at {ui}; deployments from prefect.yaml, worker and upload listener running")
     except stack.StackError as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(1) from None
-    stack.save_state(s.stack_file, state)
-    typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket}); credentials: skillsub stack status --json")
+    typer.echo("endpoint, bucket and credentials: skillsub stack status --json")
 
 
 @stack_app.command("down")
 def stack_down() -> None:
-    """Stop the embedded store (its data stays under the data dir)."""
+    """Stop the listener, worker, Prefect server and SeaweedFS (their data stays under the data dir)."""
     from infra import stack
 
     s = _settings()
@@ -83,28 +93,34 @@ def stack_down() -> None:
     if state is None:
         typer.echo("not running")
         return
+    for name in ("listener", "worker", "prefect-server"):
+        if name in state.pids:
+            stack.stop_pid(state.pids[name])
     stack.stop_pid(state.pid)
     s.stack_file.unlink(missing_ok=True)
     typer.echo("stopped")
 
 
 @stack_app.command("status")
-def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoint, bucket and credentials as JSON")) -> None:
-    """Whether the embedded store runs, and how to reach it."""
+def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoints, bucket and credentials as JSON")) -> None:
+    """Whether the embedded stack runs, and how to reach it."""
     from infra import stack
 
     s = _settings()
     state = stack.load_state(s.stack_file)
     up = bool(state and stack.pid_alive(state.pid))
-    info = {"running": up}
+    info: dict = {"running": up}
     if state:
         info |= {"s3_endpoint_url": state.s3_endpoint_url, "bucket": state.bucket,
                  "aws_access_key_id": state.access_key, "aws_secret_access_key": state.secret_key,
-                 "region": "us-east-1", "data_dir": state.data_dir}
+                 "region": "us-east-1", "data_dir": state.data_dir,
+                 "prefect_api_url": state.prefect_api_url, "prefect_ui_url": state.prefect_ui_url,
+                 "processes": {n: stack.pid_alive(p) for n, p in state.pids.items()}}
     if as_json:
         typer.echo(json.dumps(info, indent=1))
     else:
-        typer.echo(f"{'up' if up else 'down'}" + (f": {state.s3_endpoint_url} bucket {state.bucket}" if state else ""))
+        typer.echo(f"{'up' if up else 'down'}" + (f": {state.s3_endpoint_url} bucket {state.bucket}" if state else "")
+                   + (f"; Prefect UI {state.prefect_ui_url}" if state and state.prefect_ui_url else ""))
     if not up:
         raise typer.Exit(1)
 

@@ -7,12 +7,15 @@ from prefect import flow, get_run_logger
 from flows.stages import STAGE_FLOWS
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import BadKey, route
-from tasks.prefect import answer_unanswered, list_pending, process_object
+from tasks.prefect import answer_unanswered, list_pending, list_waiting_before, process_object
 
 
 @flow(name="process-upload", log_prints=False)
 def process_upload(key: str) -> dict:
-    """Process one object that landed under inbox/ or reference/, in its stage's flow."""
+    """Process one object that landed under inbox/ or reference/, in its stage's flow, after whatever
+    of its institution must go first (uploads landing together keep their stage order)."""
+    for earlier in list_waiting_before(key):
+        process_object(earlier)
     try:
         r = route(key)
     except BadKey:

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
@@ -33,6 +33,10 @@ class StackState:
     secret_key: str
     data_dir: str
     log: str
+    filer: str = ""
+    prefect_api_url: str | None = None
+    prefect_ui_url: str | None = None
+    pids: dict[str, int] = field(default_factory=dict)  # prefect server, worker, listener
 
 
 def weed_binary() -> str:
@@ -99,7 +103,8 @@ def start(data_dir: Path, bucket: str, *, timeout: float = 60) -> StackState:
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=weed_dir)
-    state = StackState(proc.pid, f"http://127.0.0.1:{s3_port}", bucket, access_key, secret_key, str(weed_dir), str(log))
+    state = StackState(proc.pid, f"http://127.0.0.1:{s3_port}", bucket, access_key, secret_key, str(weed_dir), str(log),
+                       filer=f"127.0.0.1:{filer_port}")
     try:
         wait_ready(state, timeout)
     except StackError:

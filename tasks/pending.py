@@ -37,3 +37,20 @@ def unanswered(svc: Services) -> list[int]:
     with svc.engine.connect() as conn:
         return list(conn.execute(select(u.c.id).where(
             u.c.answered_at.is_(None), u.c.status.in_(("done", "rejected", "quarantined", "duplicate")))).scalars())
+
+
+def waiting_before(svc: Services, key: str) -> list[str]:
+    """Pending objects that must go first when `key` is triggered: reference data, and the same
+    institution's uploads of earlier stages (or of the same stage that landed earlier)."""
+    try:
+        mine = route(key)
+    except BadKey:
+        return []
+    out = []
+    for k in pending_keys(svc):
+        if k == key:
+            break
+        r = route(k)
+        if r.area == "reference" or r.uscc == mine.uscc:
+            out.append(k)
+    return out

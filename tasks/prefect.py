@@ -36,6 +36,14 @@ def list_pending() -> list[str]:
     return pending_keys(services())
 
 
+@task(name="list-waiting-before", retries=3, retry_delay_seconds=[1, 5, 15])
+def list_waiting_before(key: str) -> list[str]:
+    """List pending objects that must be processed before this one (reference, earlier stages)."""
+    from tasks.pending import waiting_before
+
+    return waiting_before(services(), key)
+
+
 @task(name="process-object", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
 def process_object(key: str) -> dict:
     """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256)."""
@@ -74,3 +82,17 @@ def pay_and_settle(as_of: str) -> dict:
                      "entries": [{"kind": k, "amount_fen": a} for _, k, a in s.entries]} for s in run.settled],
         "unbalanced": len(run.unbalanced),
     }
+
+
+@task(name="rerun-money", retries=0)
+def rerun_money(stage: str, class_ref: str | None, institution: str | None, date_from: str | None,
+                date_to: str | None, dry_run: bool, auditor: str, reason: str) -> dict:
+    """Re-run settlement for the selected classes and report every amount that changed."""
+    from tasks.rerun import rerun
+
+    changes = rerun(services(), stage, class_ref, institution, date_from, date_to, dry_run=dry_run, auditor=auditor,
+                    reason=reason, run_id=run_id())
+    return {"dry_run": dry_run, "changes": [
+        {"uscc": c.uscc, "class_id": c.class_id, "payee_masked": c.payee[:6] + "…", "earned_before_fen": c.earned_before_fen,
+         "earned_after_fen": c.earned_after_fen, "entries": [{"kind": k, "amount_fen": a} for k, a in c.entries]}
+        for c in changes]}

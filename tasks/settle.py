@@ -30,48 +30,63 @@ class Settled:
     entries: list[tuple[str, str, int]] = field(default_factory=list)  # payee, kind, amount_fen
 
 
-def settle_class(svc: Services, uscc: str, class_id: str, run_id: str) -> Settled:
-    """Compute what the class earned per payee now and write the difference to what was paid."""
-    now = svc.now()
-    with svc.engine.begin() as conn:
-        ledger.lock_class(conn, uscc, class_id)
-        cls = facts.class_facts(conn, uscc, class_id)
-        if cls is None:
-            return Settled(uscc, class_id, "unknown")
-        if facts.class_held(conn, uscc, class_id):
-            _note(conn, "SET-HELD", uscc, class_id, None, {"reason": "class has an open hold"}, run_id, now)
-            return Settled(uscc, class_id, "held")
-        _resolve(conn, uscc, class_id, ("SET-HELD",), now)
-        trainees = facts.trainee_facts(conn, cls)
-        s = svc.policy.settings
-        exclusive = svc.policy.region == "suzhou"  # 以工代训 after 岗前培训 with the same employer (苏州 only)
-        own = {t.id_number: own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive) for t in trainees}
-        caps = _cap_codes(conn, trainees, s.min_attendance_ratio, s.annual_cap, uscc, class_id, own)
-        codes = {t.id_number: (own[t.id_number] | ({caps[t.id_number]} if t.id_number in caps else set())) for t in trainees}
-        _sync_exclusions(conn, uscc, class_id, codes, run_id, now)
-
-        frozen = _frozen_lines(conn, uscc, class_id)
-        lines: list[Line] = []
-        for t in trainees:
-            if t.held:  # nothing moves for a held trainee: what was computed before stays as it was
-                lines += frozen.get(t.id_number, [])
-            elif not codes[t.id_number]:
-                lines += trainee_lines(svc.policy, cls, t)
-        earned = earned_by_payee(lines)
-        already = ledger.paid(conn, uscc, class_id)
-        for payee in already:
-            earned.setdefault(payee, 0)
-        people = {line.payee for line in lines if line.payee_is_person} | ledger.person_payees(conn, uscc, class_id)
-        _store_earned(conn, uscc, class_id, earned, people, lines, run_id, now)
-        result = Settled(uscc, class_id, "settled", earned)
-        for payee, due in dues(earned, already).items():
-            kind = "settlement" if due > 0 else "recovery"
-            payee_kind = "person" if payee in people else "organisation"
-            if ledger.write(conn, uscc, class_id, payee, kind, due, run_id, now, payee_kind=payee_kind):
-                result.entries.append((payee, kind, due))
-                if kind == "recovery":
-                    _note(conn, "SET-RECOVERY", uscc, class_id, None, {"payee": payee, "amount_fen": due}, run_id, now)
+def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_run: bool = False) -> Settled:
+    """Compute what the class earned per payee now and write the difference to what was paid
+    (a dry run computes the same and rolls everything back)."""
+    with svc.engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            result = _settle(svc, conn, uscc, class_id, run_id)
+        except BaseException:
+            tx.rollback()
+            raise
+        if dry_run:
+            tx.rollback()
+        else:
+            tx.commit()
         return result
+
+
+def _settle(svc: Services, conn: Connection, uscc: str, class_id: str, run_id: str) -> Settled:
+    now = svc.now()
+    ledger.lock_class(conn, uscc, class_id)
+    cls = facts.class_facts(conn, uscc, class_id)
+    if cls is None:
+        return Settled(uscc, class_id, "unknown")
+    if facts.class_held(conn, uscc, class_id):
+        _note(conn, "SET-HELD", uscc, class_id, None, {"reason": "class has an open hold"}, run_id, now)
+        return Settled(uscc, class_id, "held")
+    _resolve(conn, uscc, class_id, ("SET-HELD",), now)
+    trainees = facts.trainee_facts(conn, cls)
+    s = svc.policy.settings
+    exclusive = svc.policy.region == "suzhou"  # 以工代训 after 岗前培训 with the same employer (苏州 only)
+    own = {t.id_number: own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive) for t in trainees}
+    caps = _cap_codes(conn, trainees, s.min_attendance_ratio, s.annual_cap, uscc, class_id, own)
+    codes = {t.id_number: (own[t.id_number] | ({caps[t.id_number]} if t.id_number in caps else set())) for t in trainees}
+    _sync_exclusions(conn, uscc, class_id, codes, run_id, now)
+
+    frozen = _frozen_lines(conn, uscc, class_id)
+    lines: list[Line] = []
+    for t in trainees:
+        if t.held:  # nothing moves for a held trainee: what was computed before stays as it was
+            lines += frozen.get(t.id_number, [])
+        elif not codes[t.id_number]:
+            lines += trainee_lines(svc.policy, cls, t)
+    earned = earned_by_payee(lines)
+    already = ledger.paid(conn, uscc, class_id)
+    for payee in already:
+        earned.setdefault(payee, 0)
+    people = {line.payee for line in lines if line.payee_is_person} | ledger.person_payees(conn, uscc, class_id)
+    _store_earned(conn, uscc, class_id, earned, people, lines, run_id, now)
+    result = Settled(uscc, class_id, "settled", earned)
+    for payee, due in dues(earned, already).items():
+        kind = "settlement" if due > 0 else "recovery"
+        payee_kind = "person" if payee in people else "organisation"
+        if ledger.write(conn, uscc, class_id, payee, kind, due, run_id, now, payee_kind=payee_kind):
+            result.entries.append((payee, kind, due))
+            if kind == "recovery":
+                _note(conn, "SET-RECOVERY", uscc, class_id, None, {"payee": payee, "amount_fen": due}, run_id, now)
+    return result
 
 
 def _cap_codes(conn: Connection, trainees: list[TraineeFacts], min_ratio, annual_cap: int,  # noqa: ANN001

@@ -1,0 +1,88 @@
+"""The embedded orchestration: a Prefect server on loopback, our deployments (prefect.yaml),
+a process worker and the upload listener — all started by `skillsub stack up`, no Docker.
+
+The scheduler only runs with a real server (notes/traps.md), so this is what makes the
+nightly schedule and upload triggers really happen on one machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from infra.stack import StackError, free_ports, pid_alive
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout holding prefect.yaml
+POOL = "skillsub"
+
+
+def environment(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "PREFECT_HOME": str((data_dir / "prefect").resolve()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "SKILLSUB_DATA_DIR": str(data_dir.resolve()),
+        "SKILLSUB_HOME": str(ROOT),
+        "PYTHONPATH": str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
+    })
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+def _prefect() -> str:
+    return str(Path(sys.executable).parent / "prefect")
+
+
+def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, cwd=ROOT).pid
+
+
+def start_server(data_dir: Path, timeout: float = 90) -> tuple[int, str, str]:
+    """`prefect server start` on a free loopback port (SQLite under the data dir unless
+    PREFECT_API_DATABASE_CONNECTION_URL names PostgreSQL); returns pid, API URL, UI URL."""
+    (port,) = free_ports(1)
+    env = environment(data_dir)
+    pid = _spawn([_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
+                 data_dir / "prefect" / "server.log")
+    api = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            raise StackError(f"the Prefect server exited; see {data_dir / 'prefect' / 'server.log'}")
+        try:
+            with urllib.request.urlopen(f"{api}/health", timeout=2) as r:  # noqa: S310 - loopback only
+                if r.status == 200:
+                    return pid, api, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.5)
+    raise StackError(f"the Prefect server did not answer within {timeout:.0f}s")
+
+
+def deploy(data_dir: Path, api_url: str) -> None:
+    """The work pool, then every deployment of prefect.yaml."""
+    env = environment(data_dir, api_url)
+    subprocess.run([_prefect(), "work-pool", "create", POOL, "--type", "process", "--overwrite"], env=env, cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)
+    done = subprocess.run([_prefect(), "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode != 0:
+        raise StackError(f"prefect deploy failed: {done.stdout[-800:]} {done.stderr[-800:]}")
+
+
+def start_worker(data_dir: Path, api_url: str) -> int:
+    return _spawn([_prefect(), "worker", "start", "--pool", POOL, "--type", "process"], environment(data_dir, api_url),
+                  data_dir / "prefect" / "worker.log")
+
+
+def start_listener(data_dir: Path, api_url: str) -> int:
+    return _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url),
+                  data_dir / "prefect" / "listener.log")
