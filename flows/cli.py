@@ -227,6 +227,27 @@ def nightly(as_of: str | None = typer.Option(None, "--date", help="as-of date YY
         raise typer.Exit(1)
 
 
+@app.command("rerun")
+def rerun_cmd(stage: str = typer.Option(..., "--stage", help="settlement, advance or all"),
+              class_ref: str | None = typer.Option(None, "--class", help="USCC/CLASS_ID"),
+              institution: str | None = typer.Option(None, "--institution", help="USCC"),
+              date_from: str | None = typer.Option(None, "--from"), date_to: str | None = typer.Option(None, "--to"),
+              dry_run: bool = typer.Option(False, "--dry-run", help="report what would change, change nothing"),
+              auditor: str = typer.Option(..., "--auditor"), reason: str = typer.Option(..., "--reason")) -> None:
+    """Re-run a stage with today's rules and policy for a class, an institution or a date range."""
+    from flows.rerun import rerun
+    from tasks import prefect as ptasks
+    from tasks.rerun import RerunRefused
+
+    ptasks.use(_services())
+    try:
+        report = rerun(stage, class_ref, institution, date_from, date_to, dry_run, auditor, reason)
+    except RerunRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+
+
 class Decision(StrEnum):
     confirm = "confirm"
     dismiss = "dismiss"

@@ -51,7 +51,23 @@ def process_object(key: str) -> dict:
 
     from tasks.ingest import process_object as use_case
 
-    return asdict(use_case(services(), key, run_id()))
+    outcome = use_case(services(), key, run_id())
+    if outcome.upload_id is not None and outcome.status != "skipped":
+        publish_gate(outcome.upload_id)
+    return asdict(outcome)
+
+
+def publish_gate(upload_id: int) -> None:
+    """A table artifact (rule, count, effect, masked examples) and a markdown summary for one gate run."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    from tasks.artifacts import gate_tables
+
+    table, summary = gate_tables(services(), upload_id)
+    create_table_artifact(key="gate-findings", table=table or [{"rule_code": "-", "findings": 0, "effect": "-",
+                                                                 "examples": "no findings"}],
+                          description=f"Findings of upload {upload_id} by rule code")
+    create_markdown_artifact(key="gate-summary", markdown=summary, description=f"Upload {upload_id}")
 
 
 @task(name="answer-unanswered", retries=2, retry_delay_seconds=[2, 10])
@@ -75,6 +91,14 @@ def pay_and_settle(as_of: str) -> dict:
     from tasks.money import pay_and_settle as use_case
 
     run = use_case(services(), date.fromisoformat(as_of), run_id())
+    from prefect.artifacts import create_table_artifact
+
+    from tasks.artifacts import funnel, money_moved
+
+    create_table_artifact(key="nightly-funnel", table=funnel(services()), description=f"Funnel as of {as_of}")
+    create_table_artifact(key="nightly-money", table=money_moved(services(), run_id()) or [{"kind": "-", "entries": 0,
+                                                                                             "amount_yuan": "0.00"}],
+                          description=f"Ledger entries written by this run ({as_of})")
     return {
         "as_of": as_of,
         "advances_paid": [{"uscc": u, "class_id": c, "amount_fen": a} for u, c, a in run.advances_paid],
@@ -92,7 +116,9 @@ def rerun_money(stage: str, class_ref: str | None, institution: str | None, date
 
     changes = rerun(services(), stage, class_ref, institution, date_from, date_to, dry_run=dry_run, auditor=auditor,
                     reason=reason, run_id=run_id())
+    from schemas.idcard import mask_id
+
     return {"dry_run": dry_run, "changes": [
-        {"uscc": c.uscc, "class_id": c.class_id, "payee_masked": c.payee[:6] + "…", "earned_before_fen": c.earned_before_fen,
-         "earned_after_fen": c.earned_after_fen, "entries": [{"kind": k, "amount_fen": a} for k, a in c.entries]}
-        for c in changes]}
+        {"uscc": c.uscc, "class_id": c.class_id, "id_number": mask_id(c.id_number), "payee": mask_id(c.payee),
+         "before_fen": c.before_fen, "after_fen": c.after_fen, "exclusions_after": list(c.exclusions_after),
+         "entries": [{"kind": k, "amount_fen": a} for k, a in c.entries]} for c in changes]}

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, func, insert, select
 
 from infra import db
 from infra.bootstrap import Services
@@ -26,11 +26,15 @@ class RerunRefused(ValueError):
 
 @dataclass
 class Change:
+    """One trainee whose amount changed, or one payee whose ledger moved (or would move)."""
+
     uscc: str
     class_id: str
-    payee: str
-    earned_before_fen: int
-    earned_after_fen: int
+    id_number: str | None  # the trainee; None for a payee-level ledger movement
+    payee: str | None
+    before_fen: int
+    after_fen: int
+    exclusions_after: tuple[str, ...] = ()
     entries: list[tuple[str, int]] = field(default_factory=list)  # kind, amount_fen written (or that would be)
 
 
@@ -73,19 +77,23 @@ def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | N
     for uscc, class_id in classes:
         if (uscc, class_id) not in claimed:
             continue
-        before = _earned(svc, uscc, class_id)
+        before = _trainee_amounts(svc, uscc, class_id)
         result = settle_class(svc, uscc, class_id, run_id, dry_run=dry_run)
-        for payee in sorted(set(before) | set(result.earned)):
-            written = [(k, a) for p, k, a in result.entries if p == payee]
-            if before.get(payee, 0) != result.earned.get(payee, 0) or written:
-                changes.append(Change(uscc, class_id, payee, before.get(payee, 0), result.earned.get(payee, 0), written))
+        for idn in sorted(set(before) | set(result.per_trainee)):
+            if before.get(idn, 0) != result.per_trainee.get(idn, 0):
+                changes.append(Change(uscc, class_id, idn, None, before.get(idn, 0), result.per_trainee.get(idn, 0),
+                                      tuple(sorted(result.exclusions.get(idn, ())))))
+        for payee, kind, amount in result.entries:
+            changes.append(Change(uscc, class_id, None, payee, 0, amount, entries=[(kind, amount)]))
     return changes
 
 
-def _earned(svc: Services, uscc: str, class_id: str) -> dict[str, int]:
-    e = db.earned
+def _trainee_amounts(svc: Services, uscc: str, class_id: str) -> dict[str, int]:
+    t = db.trainee_amounts
     with svc.engine.connect() as conn:
-        return dict(conn.execute(select(e.c.payee, e.c.earned_fen).where(and_(e.c.uscc == uscc, e.c.class_id == class_id))).all())
+        rows = conn.execute(select(t.c.id_number, func.sum(t.c.amount_fen)).where(
+            and_(t.c.uscc == uscc, t.c.class_id == class_id)).group_by(t.c.id_number)).all()
+    return {idn: int(total) for idn, total in rows}
 
 
 def _final_claims(svc: Services) -> set[tuple[str, str]]:

@@ -28,6 +28,8 @@ class Settled:
     status: str  # settled | held | unknown
     earned: dict[str, int] = field(default_factory=dict)
     entries: list[tuple[str, str, int]] = field(default_factory=list)  # payee, kind, amount_fen
+    per_trainee: dict[str, int] = field(default_factory=dict)  # id_number → amount earned (all payees)
+    exclusions: dict[str, set[str]] = field(default_factory=dict)
 
 
 def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_run: bool = False) -> Settled:
@@ -78,7 +80,10 @@ def _settle(svc: Services, conn: Connection, uscc: str, class_id: str, run_id: s
         earned.setdefault(payee, 0)
     people = {line.payee for line in lines if line.payee_is_person} | ledger.person_payees(conn, uscc, class_id)
     _store_earned(conn, uscc, class_id, earned, people, lines, run_id, now)
-    result = Settled(uscc, class_id, "settled", earned)
+    per_trainee: dict[str, int] = {t.id_number: 0 for t in trainees}
+    for line in lines:
+        per_trainee[line.id_number] = per_trainee.get(line.id_number, 0) + line.amount_fen
+    result = Settled(uscc, class_id, "settled", earned, per_trainee=per_trainee, exclusions=codes)
     for payee, due in dues(earned, already).items():
         kind = "settlement" if due > 0 else "recovery"
         payee_kind = "person" if payee in people else "organisation"

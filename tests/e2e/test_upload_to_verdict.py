@@ -65,3 +65,38 @@ def test_uploads_get_their_verdicts_in_the_outbox(seaweed, s3_store, pg_engine, 
         after = [conn.execute(select(func.count()).select_from(t)).scalar_one()
                  for t in (db.classes, db.enrolments, db.findings, db.row_verdicts)]
     assert after == before
+
+
+def test_each_gate_run_publishes_a_masked_table_and_a_summary(seaweed, s3_store, pg_engine, prefect_harness) -> None:  # noqa: ANN001
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.process_upload import process_upload
+    from tasks import prefect as ptasks
+
+    svc = make_services(pg_engine, s3_store)
+    ptasks.use(svc)
+    sc = scenario(TODAY)
+    for key in [k for k in sc.objects if k.startswith("reference/") or "/filing/2026-A" in k or "roster/A-001" in k]:
+        s3_store.put(key, sc.objects[key])
+    roster = next(k for k in sc.objects if "roster/A-001" in k)
+    process_upload(roster)  # reference and the filing go first: stage order
+
+    async def latest(key: str):  # noqa: ANN202
+        async with get_client() as client:
+            found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                                sort="CREATED_DESC", limit=1)
+            return found[0]
+
+    found = asyncio.run(latest("gate-findings"))
+    table = json.loads(found.data) if isinstance(found.data, str) else found.data
+    codes = {row["rule_code"] for row in table}
+    assert {"ENR-SHARED-PHONE", "ENR-ID-INVALID", "ENR-AGE"} <= codes
+    text = json.dumps(table, ensure_ascii=False)
+    assert "********" in text
+    for number in [v for v in text.split('"') if len(v) == 18 and v[:17].isdigit()]:
+        raise AssertionError(f"unmasked ID number in an artifact: {number}")
+    summary = asyncio.run(latest("gate-summary")).data
+    assert "roster/A-001" in summary and "accepted" in summary

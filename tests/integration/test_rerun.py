@@ -1,0 +1,77 @@
+"""Auditor re-runs: today's policy applied to stored data, exactly the affected trainees reported,
+a dry run changes nothing but the audit log, and a re-run never pays twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from infra import db
+from tasks.rerun import RerunRefused, rerun
+from tests.integration.test_money import claim, entries, nightly, run_class
+from tests.integration.world import A, World, people
+
+TABLES = [t for t in db.metadata.sorted_tables if t.name != "audit_log"]
+
+
+@pytest.fixture
+def w(svc) -> World:  # noqa: ANN001
+    world = World(svc)
+    world.registries()
+    x = people(3)
+    # x2 attends 4 of 5 days: 32 of 40 h = exactly 80 %, eligible today
+    run_class(world, "S-1", [world.roster_row("S-1", p, f"1380000000{i}", payer="free") for i, p in enumerate(x)],
+              attend={x[2]: 4})
+    run_class(world, "S-2", [world.roster_row("S-2", p, f"1390000000{i}", payer="free") for i, p in enumerate(people(1, 300))],
+              )
+    claim(world, "S-1", "final", "4500")
+    claim(world, "S-2", "final", "1500")
+    nightly(world)
+    world.x = x  # type: ignore[attr-defined]
+    return world
+
+
+def raise_minimum(w: World, ratio: str) -> None:
+    p = w.svc.policy
+    w.svc.policy = p.model_copy(update={"settings": p.settings.model_copy(update={"min_attendance_ratio": Decimal(ratio)})})
+
+
+def snapshot(w: World) -> dict[str, int]:
+    with w.svc.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES} | {
+            "findings_open": conn.execute(select(func.count()).select_from(db.findings).where(
+                db.findings.c.status == "open")).scalar_one()}
+
+
+def test_a_stricter_minimum_reports_exactly_the_affected_trainee(w: World) -> None:
+    raise_minimum(w, "0.90")
+    changes = rerun(w.svc, "settlement", f"{A}/S-1", None, None, None, dry_run=False, auditor="审计员", reason="policy 90 %",
+                    run_id="rerun-1")
+    trainees = [(c.id_number, c.before_fen, c.after_fen, c.exclusions_after) for c in changes if c.id_number]
+    assert trainees == [(w.x[2], 150000, 0, ("ATT-LOW",))]  # type: ignore[attr-defined]
+    assert [(c.payee, c.entries) for c in changes if c.payee] == [(A, [("recovery", -150000)])]
+    assert entries(w)[-1] == ("S-1", A, "recovery", "-1500.00")
+    again = rerun(w.svc, "settlement", f"{A}/S-1", None, None, None, dry_run=False, auditor="审计员", reason="again",
+                  run_id="rerun-2")
+    assert again == []  # a re-run never pays (or recovers) twice
+
+
+def test_a_dry_run_changes_nothing_but_the_audit_log(w: World) -> None:
+    raise_minimum(w, "0.90")
+    before = snapshot(w)
+    changes = rerun(w.svc, "all", None, A, None, None, dry_run=True, auditor="审计员", reason="what if 90 %",
+                    run_id="dry-1")
+    assert [c.id_number for c in changes if c.id_number] == [w.x[2]]  # type: ignore[attr-defined]
+    assert snapshot(w) == before
+    with w.svc.engine.connect() as conn:
+        log = conn.execute(select(db.audit_log.c.actor, db.audit_log.c.action)).all()
+    assert log == [("审计员", "rerun.dry_run")]
+
+
+def test_a_rerun_names_its_auditor_and_a_selection(w: World) -> None:
+    with pytest.raises(RerunRefused, match="auditor"):
+        rerun(w.svc, "settlement", f"{A}/S-1", None, None, None, dry_run=True, auditor="", reason="x", run_id="r")
+    with pytest.raises(RerunRefused, match="name a class"):
+        rerun(w.svc, "settlement", None, None, None, None, dry_run=True, auditor="a", reason="x", run_id="r")
