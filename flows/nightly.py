@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from prefect import flow
 
-from tasks.prefect import answer_unanswered, list_pending, pay_and_settle, process_object, services
+from tasks.prefect import (
+    answer_unanswered,
+    daily_report,
+    list_pending,
+    pay_and_settle,
+    process_object,
+    reevaluate_rules,
+    services,
+)
 
 
 @flow(name="nightly")
 def nightly(as_of: str | None = None) -> dict:
-    """Process what the triggers missed, pay due advances, settle classes whose last session has passed."""
+    """Sweep what the triggers missed, re-evaluate the cross-institution rules, pay due advances,
+    settle classes whose last session has passed, and write the daily report."""
     as_of = as_of or services().now().date().isoformat()
     answer_unanswered()
     swept = [process_object(key)["status"] for key in list_pending()]
+    reevaluation = reevaluate_rules()
     money = pay_and_settle(as_of)
-    return {"as_of": as_of, "swept": len(swept), **money}
+    report = daily_report(as_of, reevaluation, money)
+    return {"as_of": as_of, "swept": len(swept), "report": report, "reevaluation": reevaluation, **money}

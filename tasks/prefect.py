@@ -122,3 +122,26 @@ def rerun_money(stage: str, class_ref: str | None, institution: str | None, date
         {"uscc": c.uscc, "class_id": c.class_id, "id_number": mask_id(c.id_number), "payee": mask_id(c.payee),
          "before_fen": c.before_fen, "after_fen": c.after_fen, "exclusions_after": list(c.exclusions_after),
          "entries": [{"kind": k, "amount_fen": a} for k, a in c.entries]} for c in changes]}
+
+
+@task(name="reevaluate-cross-institution", retries=2, retry_delay_seconds=[5, 30])
+def reevaluate_rules() -> dict:
+    """Re-run the cross-institution rules over the whole database; open new findings, resolve gone ones."""
+    from dataclasses import asdict
+
+    from tasks.nightly_rules import reevaluate
+
+    return asdict(reevaluate(services(), run_id()))
+
+
+@task(name="daily-report", retries=2, retry_delay_seconds=[5, 30])
+def daily_report(day: str, reevaluation: dict, money: dict) -> str:
+    """Write reports/<date>/ (summary, funnel picture, masked findings and ledger extracts)."""
+    from prefect.artifacts import create_link_artifact
+
+    from tasks.report import write_daily
+
+    prefix = write_daily(services(), day, reevaluation, money)
+    create_link_artifact(key="daily-report", link=f"s3://{services().store.bucket}/{prefix}/summary.md",
+                         description=f"Daily report {day}")
+    return prefix

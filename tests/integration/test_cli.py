@@ -101,7 +101,15 @@ def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed,
     assert skillsub(env, "nightly", "--date", "not-a-date").returncode == 2
     night = skillsub(env, "nightly", "--date", AFTER.isoformat())
     assert night.returncode == 0, night.stderr
-    assert json.loads(night.stdout)["unbalanced"] == 0
+    summary = json.loads(night.stdout)
+    assert summary["unbalanced"] == 0 and summary["report"] == f"reports/{AFTER.isoformat()}"
+    s3 = boto3.client("s3", endpoint_url=seaweed.s3_endpoint_url, aws_access_key_id=seaweed.access_key,
+                      aws_secret_access_key=seaweed.secret_key, region_name="us-east-1")
+    report = s3.get_object(Bucket="skillsub", Key=f"reports/{AFTER.isoformat()}/summary.md")["Body"].read().decode()
+    assert "## Funnel" in report and "ENR-OVERLAP" in report
+    assert s3.get_object(Bucket="skillsub", Key=f"reports/{AFTER.isoformat()}/funnel.svg")["Body"].read().startswith(b"<svg")
+    extract = s3.get_object(Bucket="skillsub", Key=f"reports/{AFTER.isoformat()}/ledger.csv")["Body"].read().decode("utf-8-sig")
+    assert p[1] not in extract  # a person payee is masked in the report
     ledger = list(csv.DictReader(io.StringIO(skillsub(env, "export", "ledger").stdout)))
     assert sorted((r["kind"], r["amount_yuan"]) for r in ledger) == [("settlement", "1500.00"), ("settlement", "1500.00")]
     assert p[1] not in json.dumps(ledger) and any("********" in r["payee"] for r in ledger)
