@@ -16,6 +16,12 @@ os.environ.setdefault("PREFECT_HOME", str(_DATA / "prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+try:  # with the embedded stack up, runs started here show in its Prefect UI too
+    _API = json.loads((_DATA / "stack.json").read_text()).get("prefect_api_url")
+except (OSError, ValueError):
+    _API = None
+if _API:
+    os.environ.setdefault("PREFECT_API_URL", _API)
 
 app = typer.Typer(help="skillsub: data-quality gates and ledger for subsidised training", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)

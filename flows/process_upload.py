@@ -7,22 +7,26 @@ from prefect import flow, get_run_logger
 from flows.stages import STAGE_FLOWS
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import BadKey, route
-from tasks.prefect import answer_unanswered, list_pending, list_waiting_before, process_object
+from tasks.prefect import answer_unanswered, list_pending, list_waiting_with, process_object
 
 
 @flow(name="process-upload", log_prints=False)
 def process_upload(key: str) -> dict:
-    """Process one object that landed under inbox/ or reference/, in its stage's flow, after whatever
-    of its institution must go first (uploads landing together keep their stage order)."""
-    for earlier in list_waiting_before(key):
-        process_object(earlier)
-    try:
-        r = route(key)
-    except BadKey:
-        return process_object(key)  # misplaced: quarantined with the reason
-    stage = "reference" if r.area == "reference" else UPLOAD_STAGE[r.kind]
-    stage_flow = STAGE_FLOWS.get(stage)
-    return stage_flow(key) if stage_flow else process_object(key)
+    """Process one object that landed under inbox/ or reference/ — with the rest of its institution's
+    pending uploads, in stage order (uploads landing together keep their order; a burst is drained
+    by its first run and the later runs find nothing to do)."""
+    outcome: dict = {"key": key, "status": "skipped"}
+    for waiting in list_waiting_with(key):
+        try:
+            r = route(waiting)
+        except BadKey:
+            result = process_object(waiting)  # misplaced: quarantined with the reason
+        else:
+            stage_flow = STAGE_FLOWS.get("reference" if r.area == "reference" else UPLOAD_STAGE[r.kind])
+            result = stage_flow(waiting) if stage_flow else process_object(waiting)
+        if waiting == key:
+            outcome = result
+    return outcome
 
 
 @flow(name="process-pending")

@@ -39,18 +39,12 @@ def unanswered(svc: Services) -> list[int]:
             u.c.answered_at.is_(None), u.c.status.in_(("done", "rejected", "quarantined", "duplicate")))).scalars())
 
 
-def waiting_before(svc: Services, key: str) -> list[str]:
-    """Pending objects that must go first when `key` is triggered: reference data, and the same
-    institution's uploads of earlier stages (or of the same stage that landed earlier)."""
+def waiting_with(svc: Services, key: str) -> list[str]:
+    """What a triggered run for `key` processes, in order: pending reference data and every pending
+    upload of the same institution (earlier stages first), so a burst is drained by its first run."""
     try:
         mine = route(key)
     except BadKey:
-        return []
-    out = []
-    for k in pending_keys(svc):
-        if k == key:
-            break
-        r = route(k)
-        if r.area == "reference" or r.uscc == mine.uscc:
-            out.append(k)
-    return out
+        return [key]
+    keys = [k for k in pending_keys(svc) if route(k).area == "reference" or route(k).uscc == mine.uscc]
+    return keys if key in keys else [*keys, key]

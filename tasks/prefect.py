@@ -36,12 +36,12 @@ def list_pending() -> list[str]:
     return pending_keys(services())
 
 
-@task(name="list-waiting-before", retries=3, retry_delay_seconds=[1, 5, 15])
-def list_waiting_before(key: str) -> list[str]:
-    """List pending objects that must be processed before this one (reference, earlier stages)."""
-    from tasks.pending import waiting_before
+@task(name="list-waiting-with", retries=3, retry_delay_seconds=[1, 5, 15])
+def list_waiting_with(key: str) -> list[str]:
+    """List the pending reference data and uploads of this object's institution, in stage order."""
+    from tasks.pending import waiting_with
 
-    return waiting_before(services(), key)
+    return waiting_with(services(), key)
 
 
 @task(name="process-object", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
