@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
+from expectations.checks import (
+    ColumnCheck,
+    RowCheck,
+    format_checks,
+    not_enrolled_check,
+    once_per_file,
+    unknown_class_check,
+)
 from schemas.assessment import AssessmentRow
 
 
@@ -11,11 +18,7 @@ def assessment_checks() -> list[ColumnCheck | RowCheck]:
         *format_checks(AssessmentRow, {}),
         unknown_class_check(),
         once_per_file("person", ("class_id", "id_number")),
-        RowCheck("ASM-NOT-ENROLLED", "assessed person is on the roster", """
-            SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
-            JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
-            LEFT JOIN enrolments e ON e.uscc = b.uscc AND e.class_id = b.class_id AND e.id_number = b.id_number
-            WHERE b.upload_id = $upload AND b.id_number IS NOT NULL AND e.id IS NULL"""),
+        not_enrolled_check("ASM-NOT-ENROLLED", "assessed person is on the roster"),
         RowCheck("ASM-SCORE", "score within 0–100 and agreeing with passed", """
             SELECT b.row_no, b.class_id, b.id_number, 'score ' || b.score AS detail FROM {batch} AS b
             WHERE b.upload_id = $upload AND b.score IS NOT NULL AND (b.score < 0 OR b.score > 100

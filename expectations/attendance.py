@@ -3,7 +3,14 @@ device bursts and cloned class-wide patterns — all as SQL over staged plus sto
 
 from __future__ import annotations
 
-from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
+from expectations.checks import (
+    ColumnCheck,
+    RowCheck,
+    format_checks,
+    not_enrolled_check,
+    once_per_file,
+    unknown_class_check,
+)
 from schemas.attendance import AttendanceRow
 
 # Stored records not replaced by this upload, plus this upload's rows that belong to an enrolled
@@ -36,11 +43,7 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
         *format_checks(AttendanceRow, {"method": "method"}),
         unknown_class_check(),
         once_per_file("record", ("class_id", "id_number", "check_in")),
-        RowCheck("ATT-NOT-ENROLLED", "checked-in person is on the roster", """
-            SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
-            JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
-            LEFT JOIN enrolments e ON e.uscc = b.uscc AND e.class_id = b.class_id AND e.id_number = b.id_number
-            WHERE b.upload_id = $upload AND b.id_number IS NOT NULL AND e.id IS NULL"""),
+        not_enrolled_check("ATT-NOT-ENROLLED", "checked-in person is on the roster"),
         RowCheck("ATT-INVALID-TIME", "check-out after check-in, within the longest record", """
             SELECT b.row_no, b.class_id, b.id_number, 'record of ' || b.record_minutes || ' minutes' AS detail
             FROM {batch} AS b

@@ -103,6 +103,15 @@ def once_per_file(what: str, key: tuple[str, ...], *, code: str = "ROW-FORMAT") 
         WHERE b.upload_id = $upload""")
 
 
+def not_enrolled_check(code: str, name: str) -> RowCheck:
+    """A row about a person not on the class roster (ghost trainee); unknown classes are ROW-UNKNOWN-CLASS."""
+    return RowCheck(code, name, """
+        SELECT b.row_no, b.class_id, b.id_number FROM {batch} AS b
+        JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
+        LEFT JOIN enrolments e ON e.uscc = b.uscc AND e.class_id = b.class_id AND e.id_number = b.id_number
+        WHERE b.upload_id = $upload AND b.id_number IS NOT NULL AND e.id IS NULL""")
+
+
 def unknown_class_check() -> RowCheck:
     """ROW-UNKNOWN-CLASS: every class a file names must be filed under the path's institution."""
     return RowCheck("ROW-UNKNOWN-CLASS", "class filed under the uploader", """

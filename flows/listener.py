@@ -20,6 +20,7 @@ from infra.stack import weed_binary
 from schemas.layout import is_upload_key
 
 log = logging.getLogger("skillsub.listener")
+LOOKBACK = "1h"
 
 
 def events(stream: IO[str]) -> Iterator[dict]:
@@ -66,10 +67,14 @@ def main() -> None:
     state = settings.stack_state() or {}
     filer = state["filer"]
     store = make_store(settings)
+    ready = settings.data_dir / "prefect" / "listener.ready"
     while True:  # weed may restart; the watcher covers the gap
-        proc = subprocess.Popen([weed_binary(), "filer.meta.tail", f"-filer={filer}",
+        # Replay a lookback window on every (re)start: objects that landed while we were starting
+        # are not lost, and replays cost nothing (the idempotency key and our database dedupe).
+        proc = subprocess.Popen([weed_binary(), "filer.meta.tail", f"-filer={filer}", f"-timeAgo={LOOKBACK}",
                                  f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
+        ready.touch()
         for event in events(proc.stdout):
             key = new_object_key(event, settings.bucket)
             if key is None:

@@ -83,6 +83,14 @@ def start_worker(data_dir: Path, api_url: str) -> int:
                   data_dir / "prefect" / "worker.log")
 
 
-def start_listener(data_dir: Path, api_url: str) -> int:
-    return _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url),
-                  data_dir / "prefect" / "listener.log")
+def start_listener(data_dir: Path, api_url: str, timeout: float = 60) -> int:
+    """Start the upload listener and wait until it follows the filer's events."""
+    ready = data_dir / "prefect" / "listener.ready"
+    ready.unlink(missing_ok=True)
+    pid = _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url), data_dir / "prefect" / "listener.log")
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if not pid_alive(pid) or time.monotonic() > deadline:
+            raise StackError(f"the upload listener did not start; see {data_dir / 'prefect' / 'listener.log'}")
+        time.sleep(0.2)
+    return pid
