@@ -115,6 +115,8 @@ class RegionPolicy(BaseModel):
     amounts: list[Amount]
     certificate_subsidy: CertificateSubsidy | None = None
     living_allowance: LivingAllowance | None = None
+    # ENR-EXCLUSIVE: 以工代训 is not paid after 岗前培训 with the same employer (苏州 (四) 2)
+    work_as_training_excludes_pre_job: bool = False
 
     def amount_for(self, training_type: str) -> Amount | None:
         """The amount row that covers a training type, if any (first match wins, as in the tables)."""

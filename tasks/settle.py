@@ -61,7 +61,7 @@ def _settle(svc: Services, conn: Connection, uscc: str, class_id: str, run_id: s
     _resolve(conn, uscc, class_id, ("SET-HELD",), now)
     trainees = facts.trainee_facts(conn, cls)
     s = svc.policy.settings
-    exclusive = svc.policy.region == "suzhou"  # 以工代训 after 岗前培训 with the same employer (苏州 only)
+    exclusive = svc.policy.work_as_training_excludes_pre_job
     own = {t.id_number: own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive) for t in trainees}
     caps = _cap_codes(conn, trainees, s.min_attendance_ratio, s.annual_cap, uscc, class_id, own)
     codes = {t.id_number: (own[t.id_number] | ({caps[t.id_number]} if t.id_number in caps else set())) for t in trainees}
@@ -182,7 +182,7 @@ def projection(svc: Services, conn: Connection, uscc: str, class_id: str) -> tup
     projected = projected_fen(svc.policy, cls, facts.trainee_facts(conn, cls, class_holds=False))
     trainees = facts.trainee_facts(conn, cls)
     s = svc.policy.settings
-    exclusive = svc.policy.region == "suzhou"
+    exclusive = svc.policy.work_as_training_excludes_pre_job
     lines = [line for t in trainees if not t.held and not own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive)
              for line in trainee_lines(svc.policy, cls, t)]
     return projected, sum(line.amount_fen for line in lines)

@@ -41,3 +41,26 @@ def test_the_fourth_class_of_a_year_and_a_repeated_level_are_excluded_in_order(s
 
     paid = sorted((e["class_id"], e["amount_yuan"]) for e in ledger(w.svc))
     assert paid == [("K1", "300.00"), ("K4", "300.00"), ("K5", "300.00")]
+
+
+def test_suzhou_work_as_training_after_pre_job_with_the_same_employer_is_not_paid(svc) -> None:  # noqa: ANN001
+    w = World(svc)
+    w.registries()
+    x = people(1)[0]
+    w.put("reference/insured/v2.csv", [{"id_number": x, "employer_uscc": EMP}])
+    weekly_class(w, "P1", 0, "4-10-01-02", "5", x)  # 岗前培训 with EMP
+    start = START + timedelta(days=24)
+    w.upload(A, "filing", [w.class_row("W1", A, occupation_code="6-18-01-01", training_type="work_as_training",
+                                       start_date=start.isoformat(), end_date=(start + timedelta(days=4)).isoformat())])
+    w.upload(A, "schedule", [{"class_id": "W1", "session_date": (start + timedelta(days=d)).isoformat(),
+                              "start_time": "08:00", "end_time": "16:00", "mode": "offline"} for d in range(5)])
+    w.upload(A, "roster", [w.roster_row("W1", x, category="hardship", employer_uscc=EMP, payer="employer")])
+    w.upload(A, "attendance", [{"class_id": "W1", "id_number": x, "method": "face", "device_id": "D",
+                                "check_in": f"{start + timedelta(days=d)} 08:00:01",
+                                "check_out": f"{start + timedelta(days=d)} 15:59:59"} for d in range(5)])
+    claim(w, "W1", "final", "500")
+    nightly(w, START + timedelta(days=60))
+    assert [(f["class_id"], f["status"]) for f in w.findings("ENR-EXCLUSIVE")] == [("W1", "open")]
+    from tasks.exports import ledger
+
+    assert sorted((e["class_id"], e["amount_yuan"]) for e in ledger(w.svc)) == [("P1", "300.00")]
