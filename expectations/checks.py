@@ -36,7 +36,8 @@ class ColumnCheck:
 
     def expectation(self, upload_id: int) -> Any:
         meta = {"rule_code": self.code, "check": self.name}
-        cond = {"row_condition": f'col("upload_id")=={int(upload_id)}', "condition_parser": "great_expectations"}
+        cond = {"row_condition": f'col("upload_id")=={int(upload_id)}', "condition_parser": "great_expectations",
+                "description": f"{self.code}: {self.detail or self.kind + ' ' + self.column}"}
         if self.kind == "not_null":
             return gx.expectations.ExpectColumnValuesToNotBeNull(column=self.column, meta=meta, **cond)
         if self.kind == "null":

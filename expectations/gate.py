@@ -57,6 +57,7 @@ class GateResult:
     success: bool
     hits: list[Hit]
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # check, rule_code, success, rows
+    validation: Any = None  # the GX validation result, for Data Docs
 
 
 def sql_values(dialect: str, policy: RegionPolicy) -> dict[str, Any]:
@@ -139,7 +140,7 @@ class Gate:
                 rows = self.offending_rows(by_name[name], table, upload_id)
                 hits.extend(rows)
             outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
-        return GateResult(kind, bool(result.success), hits, outcomes)
+        return GateResult(kind, bool(result.success), hits, outcomes, result)
 
     def ledger_balances(self) -> list[dict[str, Any]]:
         """The settlement gate's invariant over every settled class: ledger sums equal earned amounts.

@@ -145,11 +145,28 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
             conn.execute(text(f"ANALYZE {kind.staging.name}"))
     result = svc.gate().run(kind.name, kind.staging.name, upload_id)
     counts = applying.apply_gate(svc, r, kind, upload_id, run_id, key, result, raws)
+    _publish_data_docs(svc, upload_id, kind.name, result.validation)
     if kind.name == "claim" and not counts.get("file_rejected"):
         money.after_claims(svc, r.uscc or "", upload_id, run_id)
     outbox.answer(svc, upload_id)
     status = "rejected" if counts.get("file_rejected") else "done"
     return Outcome(key, status, upload_id, counts)
+
+
+def data_docs_key(day: str, upload_id: int, kind: str) -> str:
+    return f"reports/{day}/datadocs/upload-{upload_id}-{kind}.html"
+
+
+def _publish_data_docs(svc: Services, upload_id: int, kind: str, validation: Any) -> None:
+    """Data Docs of this gate run under reports/<date>/datadocs/ (offline, masked); never fails the upload."""
+    from expectations.datadocs import offline_html
+
+    try:
+        html = offline_html(validation, f"skillsub {kind} gate, upload {upload_id}")
+        svc.store.put(data_docs_key(svc.now().date().isoformat(), upload_id, kind), html.encode("utf-8"),
+                      "text/html; charset=utf-8")
+    except Exception:
+        log.exception("Data Docs for upload %s not published", upload_id)
 
 
 def _raw(cells: list[Any], width: int) -> list[str]:

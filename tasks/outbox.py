@@ -64,6 +64,8 @@ def answer(svc: Services, upload_id: int) -> str:
         "rows": {"total": src["rows_total"] or 0, "accepted": src["rows_accepted"] or 0,
                  "rejected": src["rows_rejected"] or 0, "accepted_flagged": src["rows_flagged"] or 0},
         "ignored_columns": header_info.get("ignored", []),
+        "data_docs": (f"reports/{src['processed_at']:%Y-%m-%d}/datadocs/upload-{source}-{src['kind']}.html"
+                      if src["gate_checks"] and src["processed_at"] else None),
         "processed_at": str(up["processed_at"]),
     }
     svc.store.put(f"{prefix}.result.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8")

@@ -100,3 +100,22 @@ def test_each_gate_run_publishes_a_masked_table_and_a_summary(seaweed, s3_store,
         raise AssertionError(f"unmasked ID number in an artifact: {number}")
     summary = asyncio.run(latest("gate-summary")).data
     assert "roster/A-001" in summary and "accepted" in summary
+
+
+def test_data_docs_of_a_gate_run_work_offline_and_show_no_id_number(s3_store, pg_engine) -> None:  # noqa: ANN001
+    import re
+
+    from tasks.ingest import process_object
+
+    svc = make_services(pg_engine, s3_store)
+    sc = scenario(TODAY)
+    keys = [k for k in sc.objects if k.startswith("reference/") or "/filing/2026-A" in k or "/schedule/A-001" in k
+            or "roster/A-001" in k]
+    for key in keys:
+        s3_store.put(key, sc.objects[key])
+        out = process_object(svc, key, "docs-test")
+    summary = json.loads(s3_store.get(out.key.replace("inbox/", "outbox/", 1).rsplit(".", 1)[0] + ".summary.json"))
+    html = s3_store.get(summary["data_docs"]).decode("utf-8")
+    assert "ENR-ID-INVALID" in html and "ENR-SHARED-PHONE" in html
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html), "Data Docs must not call out"
+    assert not re.search(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])", html)
