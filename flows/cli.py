@@ -131,6 +131,38 @@ def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoints, 
         raise typer.Exit(1)
 
 
+institution_app = typer.Typer(help="Institutions' access to the object store", no_args_is_help=True)
+app.add_typer(institution_app, name="institution")
+
+
+@institution_app.command("add")
+def institution_add(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                    operator: str = typer.Option(..., "--operator", help="who grants the access (audit log)")) -> None:
+    """Create S3 credentials that may write only inbox/<uscc>/ and read only outbox/<uscc>/."""
+    from sqlalchemy import insert
+
+    from infra import db, stack
+    from schemas.cells import parse_uscc
+
+    try:
+        uscc = parse_uscc(uscc)
+    except ValueError as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    svc = _db_only()
+    state = stack.load_state(svc.settings.stack_file)
+    if state is None or not stack.pid_alive(state.pid):
+        typer.echo("skillsub: the embedded store is not running: skillsub stack up", err=True)
+        raise typer.Exit(2)
+    access, secret = stack.add_institution(state, uscc)
+    with svc.engine.begin() as conn:
+        conn.execute(insert(db.audit_log).values(at=svc.now(), actor=operator, action="institution.add", subject=uscc,
+                                                 detail=json.dumps({"access_key": access})))
+    typer.echo(json.dumps({"uscc": uscc, "s3_endpoint_url": state.s3_endpoint_url, "bucket": state.bucket,
+                           "aws_access_key_id": access, "aws_secret_access_key": secret,
+                           "may_write": f"inbox/{uscc}/", "may_read": f"outbox/{uscc}/"}, indent=1))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration to the configured database."""

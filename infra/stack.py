@@ -34,6 +34,7 @@ class StackState:
     data_dir: str
     log: str
     filer: str = ""
+    master: str = ""
     prefect_api_url: str | None = None
     prefect_ui_url: str | None = None
     pids: dict[str, int] = field(default_factory=dict)  # prefect server, worker, listener
@@ -104,7 +105,7 @@ def start(data_dir: Path, bucket: str, *, timeout: float = 60) -> StackState:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=weed_dir)
     state = StackState(proc.pid, f"http://127.0.0.1:{s3_port}", bucket, access_key, secret_key, str(weed_dir), str(log),
-                       filer=f"127.0.0.1:{filer_port}")
+                       filer=f"127.0.0.1:{filer_port}", master=f"127.0.0.1:{master_port}")
     try:
         wait_ready(state, timeout)
     except StackError:
@@ -132,6 +133,23 @@ def wait_ready(state: StackState, timeout: float) -> None:
             last = exc
             time.sleep(0.5)
     raise StackError(f"SeaweedFS did not answer within {timeout:.0f}s ({last}); see {state.log}")
+
+
+def add_institution(state: StackState, uscc: str) -> tuple[str, str]:
+    """Credentials that may only write inbox/<uscc>/ and read outbox/<uscc>/, live without a restart.
+
+    `weed mini` does not reload a changed -s3.config file (checked on 4.48), but identities added
+    through `weed shell s3.configure -apply` are stored in the filer and take effect at once.
+    """
+    access, secret = "inst" + secrets.token_hex(8), secrets.token_hex(20)
+    b = state.bucket
+    actions = f"Write:{b}/inbox/{uscc}/*,Read:{b}/outbox/{uscc}/*,List:{b}/outbox/{uscc}/*"
+    command = f"s3.configure -access_key={access} -secret_key={secret} -user=institution-{uscc} -actions={actions} -apply\n"
+    done = subprocess.run([weed_binary(), "shell", f"-master={state.master}"], input=command, capture_output=True,
+                          text=True, timeout=60)
+    if done.returncode != 0 or access not in done.stdout:
+        raise StackError(f"could not add credentials for {uscc}: {done.stderr[-300:] or done.stdout[-300:]}")
+    return access, secret
 
 
 def pid_alive(pid: int) -> bool:
