@@ -118,7 +118,7 @@ def settlements(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
         earned = conn.execute(select(e).order_by(e.c.uscc, e.c.class_id, e.c.payee)).mappings().all()
         paid = {(u, c, p): int(v) for u, c, p, v in conn.execute(
             select(lg.c.uscc, lg.c.class_id, lg.c.payee, func.sum(lg.c.amount_fen)).group_by(lg.c.uscc, lg.c.class_id, lg.c.payee))}
-        held = {(r["uscc"], r["class_id"]) for r in earned if class_held(conn, r["uscc"], r["class_id"])}
+        held = {k for k in {(r["uscc"], r["class_id"]) for r in earned} if class_held(conn, *k)}  # once per class
     out = []
     for r in earned:
         k = (r["uscc"], r["class_id"], r["payee"])

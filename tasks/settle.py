@@ -6,7 +6,7 @@ Each runs in one transaction under a per-class lock; the ledger's UNIQUE key is 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -100,9 +100,8 @@ def _cap_codes(conn: Connection, trainees: list[TraineeFacts], min_ratio, annual
     by_person = facts.person_classes(conn, [t.id_number for t in trainees], min_ratio)
     out = {}
     for t in trainees:
-        mine = [pc if (pc.uscc, pc.class_id) != (uscc, class_id) else
-                type(pc)(pc.uscc, pc.class_id, pc.occupation_code, pc.level, pc.start_date, pc.end_date,
-                         not t.held and not own[t.id_number] and bool(t.passed))
+        this_ok = not t.held and not own[t.id_number] and bool(t.passed)
+        mine = [pc if (pc.uscc, pc.class_id) != (uscc, class_id) else replace(pc, otherwise_eligible=this_ok)
                 for pc in by_person.get(t.id_number, [])]
         code = cap_exclusions(mine, annual_cap).get((uscc, class_id))
         if code:
