@@ -266,7 +266,7 @@ def nightly(as_of: str | None = typer.Option(None, "--date", help="as-of date YY
 
 
 @app.command("rerun")
-def rerun_cmd(stage: str = typer.Option(..., "--stage", help="settlement, advance or all"),
+def rerun_cmd(stage: str = typer.Option(..., "--stage", help="filing, enrollment, attendance, assessment, certificate, advance, settlement or all"),
               class_ref: str | None = typer.Option(None, "--class", help="USCC/CLASS_ID"),
               institution: str | None = typer.Option(None, "--institution", help="USCC"),
               date_from: str | None = typer.Option(None, "--from"), date_to: str | None = typer.Option(None, "--to"),

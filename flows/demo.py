@@ -46,7 +46,7 @@ def run_demo(svc: Services, wait_seconds: int = 300) -> None:
         night = run_deployment("nightly/nightly", parameters={"as_of": today}, timeout=wait_seconds)
         console.print(f"   nightly → {night.state.name if night.state else '?'}")
         console.print("3. auditor re-run: a dry run of settlement for one institution …")
-        rerun = run_deployment("rerun/rerun", parameters={"stage": "settlement", "institution": sc.inst["A"], "dry_run": True,
+        rerun = run_deployment("rerun/rerun", parameters={"stage": "all", "institution": sc.inst["A"], "dry_run": True,
                                                           "auditor": "demo auditor", "reason": "demo"}, timeout=wait_seconds)
         console.print(f"   rerun → {rerun.state.name if rerun.state else '?'}")
         console.print(f"Prefect UI: {state.get('prefect_ui_url')}   (flow runs, artifacts: gate-findings, nightly-funnel)")

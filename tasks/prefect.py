@@ -108,20 +108,41 @@ def pay_and_settle(as_of: str) -> dict:
     }
 
 
-@task(name="rerun-money", retries=0)
-def rerun_money(stage: str, class_ref: str | None, institution: str | None, date_from: str | None,
+@task(name="rerun-stage", retries=0)
+def rerun_stage(stage: str, class_ref: str | None, institution: str | None, date_from: str | None,
                 date_to: str | None, dry_run: bool, auditor: str, reason: str) -> dict:
-    """Re-run settlement for the selected classes and report every amount that changed."""
+    """Re-run a stage with today's rules and policy and report every row and amount that changed."""
+    from schemas.idcard import mask_id
     from tasks.rerun import rerun
 
-    changes = rerun(services(), stage, class_ref, institution, date_from, date_to, dry_run=dry_run, auditor=auditor,
-                    reason=reason, run_id=run_id())
-    from schemas.idcard import mask_id
-
-    return {"dry_run": dry_run, "changes": [
+    report = rerun(services(), stage, class_ref, institution, date_from, date_to, dry_run=dry_run, auditor=auditor,
+                   reason=reason, run_id=run_id())
+    out = {"dry_run": dry_run, "rows_checked": report.rows_checked, "rows": [
+        {"stage": c.stage, "upload_id": c.upload_id, "row_no": c.row_no, "uscc": c.uscc, "class_id": c.class_id,
+         "id_number": mask_id(c.id_number), "before": c.before, "after": c.after, "codes_added": list(c.added),
+         "codes_removed": list(c.removed)} for c in report.rows], "amounts": [
         {"uscc": c.uscc, "class_id": c.class_id, "id_number": mask_id(c.id_number), "payee": mask_id(c.payee),
          "before_fen": c.before_fen, "after_fen": c.after_fen, "exclusions_after": list(c.exclusions_after),
-         "entries": [{"kind": k, "amount_fen": a} for k, a in c.entries]} for c in changes]}
+         "entries": [{"kind": k, "amount_fen": a} for k, a in c.entries]} for c in report.amounts]}
+    publish_rerun(out, stage, auditor)
+    return out
+
+
+def publish_rerun(out: dict, stage: str, auditor: str) -> None:
+    """The change report as a Prefect table artifact (IDs already masked)."""
+    from prefect.artifacts import create_table_artifact
+
+    table = [{"what": f"{r['stage']} row {r['row_no']} (upload {r['upload_id']})", "class_id": r["class_id"],
+              "id_number": r["id_number"], "before": r["before"], "after": r["after"],
+              "change": " ".join([*(f"+{c}" for c in r["codes_added"]), *(f"-{c}" for c in r["codes_removed"])])}
+             for r in out["rows"]]
+    table += [{"what": "amount" if a["id_number"] else "ledger", "class_id": a["class_id"],
+               "id_number": a["id_number"] or a["payee"], "before": a["before_fen"], "after": a["after_fen"],
+               "change": " ".join(f"{e['kind']} {e['amount_fen']}" for e in a["entries"]) or
+               ",".join(a["exclusions_after"])} for a in out["amounts"]]
+    create_table_artifact(key="rerun-changes", table=table or [{"what": "no change", "class_id": "-", "id_number": "-",
+                                                                "before": "-", "after": "-", "change": "-"}],
+                          description=f"Re-run of {stage} by {auditor}{' (dry run)' if out['dry_run'] else ''}")
 
 
 @task(name="reevaluate-cross-institution", retries=2, retry_delay_seconds=[5, 30])

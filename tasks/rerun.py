@@ -1,8 +1,10 @@
 """Use case: re-run settlement for a selection of classes and report what changed.
 
-Re-running can never pay twice: it goes through the same differential settlement and ledger keys.
-The gate stages (filing … certificate) are re-evaluated by re-processing their uploads; re-running
-their rules over stored rows is not part of this use case yet.
+The gate stages (filing … certificate) re-run their suites over the stored rows (tasks/regate.py);
+the money stages go through the same differential settlement and ledger keys, so a re-run never pays
+twice. `all` runs the gate stages in lifecycle order, then settlement. A dry run of `all` reports the
+gate changes and the money changes of today's stored state: money does not see the gate changes it
+did not make.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from sqlalchemy import and_, func, insert, select
 
 from infra import db
 from infra.bootstrap import Services
+from tasks.regate import GATE_STAGES, RowChange, regate_stage
 from tasks.settle import settle_class
 
-MONEY_STAGES = ("all", "advance", "settlement")
+MONEY_STAGES = ("advance", "settlement")
+STAGES = ("all", *GATE_STAGES, *MONEY_STAGES)
 
 
 class RerunRefused(ValueError):
@@ -36,6 +40,13 @@ class Change:
     after_fen: int
     exclusions_after: tuple[str, ...] = ()
     entries: list[tuple[str, int]] = field(default_factory=list)  # kind, amount_fen written (or that would be)
+
+
+@dataclass
+class RerunReport:
+    rows: list[RowChange] = field(default_factory=list)  # gate stages: rows whose rule codes changed
+    rows_checked: dict[str, int] = field(default_factory=dict)  # gate stage -> stored rows gated again
+    amounts: list[Change] = field(default_factory=list)  # money stages: amounts and ledger movements
 
 
 def select_classes(svc: Services, class_ref: str | None, institution: str | None, date_from: str | None,
@@ -58,10 +69,9 @@ def select_classes(svc: Services, class_ref: str | None, institution: str | None
 
 
 def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | None, date_from: str | None,
-          date_to: str | None, *, dry_run: bool, auditor: str, reason: str, run_id: str) -> list[Change]:
-    if stage not in MONEY_STAGES:
-        raise RerunRefused(f"re-running {stage!r} over stored rows is not supported; re-upload the file, or use "
-                           f"one of {', '.join(MONEY_STAGES)}")
+          date_to: str | None, *, dry_run: bool, auditor: str, reason: str, run_id: str) -> RerunReport:
+    if stage not in STAGES:
+        raise RerunRefused(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
     if not auditor.strip() or not reason.strip():
         raise RerunRefused("a re-run records the auditor and the reason: both are required")
     if not (class_ref or institution or date_from or date_to):
@@ -72,6 +82,20 @@ def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | N
             at=svc.now(), actor=auditor.strip(), action="rerun.dry_run" if dry_run else "rerun", subject=stage,
             detail=json.dumps({"reason": reason, "class": class_ref, "institution": institution, "from": date_from,
                                "to": date_to, "classes": len(classes), "run_id": run_id}, ensure_ascii=False)))
+    report = RerunReport()
+    scope = set(classes) if (class_ref or date_from or date_to) else None
+    gate_stages = GATE_STAGES if stage == "all" else tuple(s for s in (stage,) if s in GATE_STAGES)
+    for gate_stage in gate_stages:
+        changes, report.rows_checked[gate_stage] = regate_stage(svc, gate_stage, scope, institution, dry_run=dry_run,
+                                                                run_id=run_id)
+        report.rows += changes
+    if stage in GATE_STAGES:
+        return report
+    report.amounts = _rerun_money(svc, classes, dry_run=dry_run, run_id=run_id)
+    return report
+
+
+def _rerun_money(svc: Services, classes: list[tuple[str, str]], *, dry_run: bool, run_id: str) -> list[Change]:
     claimed = _final_claims(svc)
     changes: list[Change] = []
     for uscc, class_id in classes:

@@ -91,7 +91,7 @@ async def main():
 asyncio.run(main())
 """)
     assert json.loads(schedule) == {"cron": "0 2 * * *", "timezone": "Asia/Shanghai"}
-    state = _run_deployment(env, status, "rerun/rerun", {"stage": "settlement", "institution": "913205000000000000",
+    state = _run_deployment(env, status, "rerun/rerun", {"stage": "all", "institution": "913205000000000000",
                                                          "dry_run": True, "auditor": "审计员", "reason": "policy check"},
                             wait=True)
     assert state == "COMPLETED"
