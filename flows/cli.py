@@ -165,12 +165,26 @@ def institution_add(uscc: str = typer.Argument(..., help="the institution's cred
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration to the configured database."""
-    from infra.database import upgrade
+    """Apply every migration (as SKILLSUB_DB_OWNER_URL when set), then grant SKILLSUB_DB_APP_ROLE its rights."""
+    from infra.database import make_engine, upgrade
+    from infra.roles import grant_app_role
 
     s = _settings()
-    upgrade(s.db_url)
-    typer.echo(f"database at head: {s.db_url.split('@')[-1]}")
+    upgrade(s.migration_url)
+    typer.echo(f"database at head: {s.migration_url.split('@')[-1]}")
+    if s.db_app_role:
+        owner = make_engine(s.migration_url)
+        if owner.dialect.name != "postgresql":
+            typer.echo("skillsub: SKILLSUB_DB_APP_ROLE applies to PostgreSQL only", err=True)
+            raise typer.Exit(2)
+        try:
+            grant_app_role(owner, s.db_app_role)
+        except ValueError as exc:
+            typer.echo(f"skillsub: {exc}", err=True)
+            raise typer.Exit(2) from None
+        finally:
+            owner.dispose()
+        typer.echo(f"application role {s.db_app_role}: SELECT/INSERT only on the audit log and the ledger")
 
 
 @app.command("process")

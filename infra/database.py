@@ -7,7 +7,7 @@ from types import TracebackType
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.engine import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,6 +50,16 @@ def upgrade(url: str, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
     finally:
         engine.dispose()
+
+
+def analyze_staging(engine: Engine, table: str) -> None:
+    """Fresh staged rows have no statistics; without them PostgreSQL's planner picks nested loops over
+    the whole staging table for the cross-record rules (seconds instead of ms). The application role
+    owns nothing, so it goes through the owner's SECURITY DEFINER function (migration 0007)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT skillsub_analyze_staging(:t)"), {"t": table})
 
 
 class UnitOfWork:

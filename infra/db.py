@@ -64,6 +64,7 @@ uploads = Table(
     Column("header", Text),  # the file's header cells (JSON), for the outbox answer
     Column("answered_at", DateTime),  # outbox written
     Column("gate_checks", Text),  # the gate's outcome per expectation (JSON): check, rule code, success, rows
+    Column("claimed_at", DateTime),  # start of the current processing lease
     Column("received_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("processed_at", DateTime),
     UniqueConstraint("bucket", "key", "etag", name="uq_uploads_object"),

@@ -20,15 +20,20 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SKILLSUB_", extra="ignore")
 
     data_dir: Path = Path("./var")
-    database_url: str | None = None
+    database_url: str | None = None  # what the application connects as
+    # PostgreSQL in production: migrations run as the owner; the application role owns nothing.
+    db_owner_url: str | None = None
+    db_app_role: str | None = None
     s3_endpoint_url: str | None = None
     bucket: str = "skillsub"
     policy: str = "suzhou"
     max_file_bytes: int = Field(50 * 1024 * 1024, gt=0)
     max_rows: int = Field(200_000, gt=0)
     s3_retries: int = Field(5, ge=0)
+    # An upload claimed longer ago than this by a worker that never finished is claimed again.
+    processing_lease_seconds: int = Field(3600, ge=0)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "db_owner_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("sqlite", "postgresql")):
@@ -38,11 +43,13 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         if self.database_url:
-            url = self.database_url
-            if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            return url
+            return _driver(self.database_url)
         return f"sqlite:///{(self.data_dir / 'skillsub.db').resolve()}"
+
+    @property
+    def migration_url(self) -> str:
+        """Migrations run as the owner when one is configured."""
+        return _driver(self.db_owner_url) if self.db_owner_url else self.db_url
 
     @property
     def stack_file(self) -> Path:
@@ -58,6 +65,10 @@ class Settings(BaseSettings):
     @cached_property
     def region_policy(self) -> RegionPolicy:
         return load_policy(self.policy)
+
+
+def _driver(url: str) -> str:
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
 
 
 def load_settings() -> Settings:

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 
@@ -35,6 +35,7 @@ class StackState:
     log: str
     filer: str = ""
     master: str = ""
+    volume: str = ""
     prefect_api_url: str | None = None
     prefect_ui_url: str | None = None
     pids: dict[str, int] = field(default_factory=dict)  # prefect server, worker, listener
@@ -93,19 +94,34 @@ def start(data_dir: Path, bucket: str, *, timeout: float = 60) -> StackState:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }])
     s3_port, master_port, volume_port, filer_port = free_ports(4)
-    log = weed_dir / "weed.log"
+    state = StackState(0, f"http://127.0.0.1:{s3_port}", bucket, access_key, secret_key, str(weed_dir),
+                       str(weed_dir / "weed.log"), filer=f"127.0.0.1:{filer_port}", master=f"127.0.0.1:{master_port}",
+                       volume=f"127.0.0.1:{volume_port}")
+    return _launch(state, timeout)
+
+
+def restart(state: StackState, *, timeout: float = 60) -> StackState:
+    """Start `weed mini` again on the same ports, data and credentials (after a crash or a stop):
+    objects, identities added live and the endpoint everyone knows are kept."""
+    if pid_alive(state.pid):
+        stop_pid(state.pid)
+    return _launch(replace(state, pid=0), timeout)
+
+
+def _launch(state: StackState, timeout: float) -> StackState:
+    weed_dir = Path(state.data_dir)
+    port = {name: int(getattr(state, name).rsplit(":", 1)[1]) for name in ("master", "volume", "filer")}
     cmd = [
         weed_binary(), "mini", f"-dir={weed_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-s3.port={s3_port}", f"-master.port={master_port}", f"-volume.port={volume_port}",
-        f"-filer.port={filer_port}", "-admin.ui=false", "-webdav=false", f"-s3.config={s3_config}",
-        f"-bucket={bucket}",
+        f"-s3.port={state.s3_endpoint_url.rsplit(':', 1)[1]}", f"-master.port={port['master']}",
+        f"-volume.port={port['volume']}", f"-filer.port={port['filer']}", "-admin.ui=false", "-webdav=false",
+        f"-s3.config={weed_dir / 's3.json'}", f"-bucket={state.bucket}",
     ]
     (weed_dir / "data").mkdir(exist_ok=True)
-    with open(log, "ab") as out:
+    with open(state.log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, cwd=weed_dir)
-    state = StackState(proc.pid, f"http://127.0.0.1:{s3_port}", bucket, access_key, secret_key, str(weed_dir), str(log),
-                       filer=f"127.0.0.1:{filer_port}", master=f"127.0.0.1:{master_port}")
+    state = replace(state, pid=proc.pid)
     try:
         wait_ready(state, timeout)
     except StackError:

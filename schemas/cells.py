@@ -122,6 +122,9 @@ def parse_code(list_name: str, value: object) -> str:
     return key
 
 
+_TOO_BIG = Decimal(10) ** 12
+
+
 def parse_decimal(value: object, *, places: int = 2) -> Decimal:
     """A non-negative number with at most `places` decimals (floats from XLSX are read exactly as shown)."""
     if isinstance(value, bool):
@@ -137,6 +140,8 @@ def parse_decimal(value: object, *, places: int = 2) -> Decimal:
         raise ValueError(f"not a number: {text[:40]}") from None
     if not number.is_finite() or number < 0:
         raise ValueError(f"not a non-negative number: {text[:40]}")
+    if number >= _TOO_BIG:  # no amount, hour or score comes near; also keeps quantize inside its precision
+        raise ValueError(f"number out of range: {text[:40]}")
     if number != number.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(f"more than {places} decimals: {text[:40]}")
     return number

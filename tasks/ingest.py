@@ -10,14 +10,15 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infra import db
 from infra.bootstrap import Services
-from infra.database import bulk_insert
+from infra.database import analyze_staging, bulk_insert
 from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_row
@@ -40,21 +41,28 @@ class Outcome:
 
 
 def claim(svc: Services, key: str, etag: str, size: int, r: Route) -> tuple[int, bool]:
-    """Register the object (bucket, key, ETag) once; (upload id, whether this call should process it)."""
+    """Register the object (bucket, key, ETag) once; (upload id, whether this call should process it).
+    A claim is a lease: a failed upload, or one whose worker has held it past the lease (killed), is
+    claimed again by exactly one caller; one being processed now is left to its worker."""
     t = db.uploads
+    now = svc.now()
     where = (t.c.bucket == svc.store.bucket) & (t.c.key == key) & (t.c.etag == etag)
     with svc.engine.begin() as conn:
         row = conn.execute(select(t.c.id, t.c.status).where(where)).first()
         if row is not None:
             if row.status in FINAL:
                 return row.id, False
-            conn.execute(update(t).where(t.c.id == row.id).values(status="processing", reason=None))
-            return row.id, True
+            expired = now - timedelta(seconds=svc.settings.processing_lease_seconds)
+            taken = conn.execute(update(t).where(t.c.id == row.id, or_(
+                t.c.status == "failed", and_(t.c.status == "processing", or_(t.c.claimed_at.is_(None),
+                                                                            t.c.claimed_at <= expired)))
+            ).values(status="processing", reason=None, claimed_at=now)).rowcount
+            return row.id, taken == 1
     try:
         with svc.engine.begin() as conn:
             new_id = conn.execute(insert(t).values(
                 bucket=svc.store.bucket, key=key, etag=etag, size_bytes=size, area=r.area, uscc=r.uscc,
-                kind=r.kind, name=r.name, status="processing", received_at=svc.now(),
+                kind=r.kind, name=r.name, status="processing", received_at=now, claimed_at=now,
             ).returning(t.c.id)).scalar_one()
             return new_id, True
     except IntegrityError:  # another worker registered it first: it owns the processing
@@ -138,11 +146,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
         conn.execute(delete(kind.staging).where(kind.staging.c.upload_id == upload_id))
         if staged:
             bulk_insert(conn, kind.staging, staged)
-    if svc.engine.dialect.name == "postgresql":
-        # Fresh staged rows have no statistics; without them the planner picks nested loops
-        # over the whole staging table for the cross-record rules (seconds instead of ms).
-        with svc.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"ANALYZE {kind.staging.name}"))
+    analyze_staging(svc.engine, kind.staging.name)
     result = svc.gate().run(kind.name, kind.staging.name, upload_id)
     counts = applying.apply_gate(svc, r, kind, upload_id, run_id, key, result, raws)
     _publish_data_docs(svc, upload_id, kind.name, result.validation)
@@ -215,12 +219,15 @@ def _misplaced(svc: Services, key: str, reason: str) -> Outcome:
 
 
 def _cleanup(svc: Services, r: Route, upload_id: int, reason: str) -> None:
-    """A failed run leaves no staged rows and an upload marked failed, to be picked up again."""
+    """A failed run leaves no staged rows and an upload marked failed, to be picked up again. An upload
+    whose verdicts already committed keeps them: only its answer is missing, and the next sweep writes it
+    (tasks/pending.unanswered) instead of gating the rows a second time."""
     try:
         with svc.engine.begin() as conn:
             if r.area == "inbox":
                 staging = KINDS[r.kind].staging
                 conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
-            conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(status="failed", reason=reason[:2000]))
+            conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id, db.uploads.c.status == "processing")
+                         .values(status="failed", reason=reason[:2000]))
     except Exception:
         log.exception("could not mark upload %s failed", upload_id)

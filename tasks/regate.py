@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from infra import db
 from infra.bootstrap import Services
-from infra.database import bulk_insert
+from infra.database import analyze_staging, bulk_insert
 from schemas.layout import Route
 from schemas.rows import match_headers, parse_row
 from schemas.rules import Verdict, reasons, verdict_for
@@ -109,6 +109,7 @@ def _regate_upload(svc: Services, kind: Kind, upload: dict, scope: set[tuple[str
     with svc.engine.begin() as conn:
         conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
         bulk_insert(conn, staging, staged)
+    analyze_staging(svc.engine, staging.name)
     try:
         result = svc.gate().run(kind.name, staging.name, upload_id)
         new_codes: dict[int, dict[str, str]] = defaultdict(dict)

@@ -22,24 +22,43 @@ def fixed_now() -> datetime:
     return datetime(2026, 11, 26, 10, 0, 0)
 
 
+_OWNER_URLS: dict[str, str] = {}  # application URL -> the owner's URL of the same database
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A database of our own on the machine's PostgreSQL, migrated, dropped at the end."""
+    """A database of our own on the machine's PostgreSQL, migrated by its owner; the tests connect as an
+    application role that owns nothing (as production does). Dropped at the end, role included."""
     from sqlalchemy import create_engine, text
 
-    from infra.database import upgrade
+    from infra.database import make_engine, upgrade
+    from infra.roles import grant_app_role
 
-    name = f"skillsub_test_{uuid.uuid4().hex[:8]}"
+    suffix = uuid.uuid4().hex[:8]
+    name, role = f"skillsub_test_{suffix}", f"skillsub_app_{suffix}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
+    base, _, _ = PG_ADMIN.rpartition("/")
+    owner_url = f"{base}/{name}"
+    upgrade(owner_url)
+    owner = make_engine(owner_url)
+    grant_app_role(owner, role)
+    owner.dispose()
+    scheme, _, rest = base.partition("://")
+    url = f"{scheme}://{role}@{rest.partition('@')[2]}/{name}"
+    _OWNER_URLS[url] = owner_url
     yield url
     with admin.connect() as conn:
         conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
     admin.dispose()
+
+
+def owner_engine(app_engine):  # noqa: ANN001, ANN201
+    """The owner's engine of the database `app_engine` connects to (PostgreSQL test databases)."""
+    return _engine(_OWNER_URLS[app_engine.url.render_as_string(hide_password=False)])
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +88,8 @@ def _wipe(engine) -> None:  # noqa: ANN001
     from infra.db import metadata
 
     names = [t.name for t in metadata.sorted_tables]
+    if engine.dialect.name == "postgresql":
+        engine = owner_engine(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Only a superuser test harness may lift the append-only triggers, and only for this wipe.
@@ -157,3 +178,21 @@ def prefect_harness():  # noqa: ANN201
 
     with prefect_test_harness(server_startup_timeout=90), temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    """Name the faults survived, the concurrent scenarios and the bad inputs tried (issue 6)."""
+    from tests import ledgerbook as book
+
+    if not (book.FAULTS or book.CONCURRENT or book.INPUTS):
+        return
+    tr = terminalreporter
+    tr.section("skillsub: faults, concurrency, bad input")
+    for fault in dict.fromkeys(book.FAULTS):
+        tr.write_line(f"fault survived: {fault} (x{book.FAULTS.count(fault)})")
+    for scenario in dict.fromkeys(book.CONCURRENT):
+        tr.write_line(f"concurrent, same result as one run: {scenario} (x{book.CONCURRENT.count(scenario)})")
+    for kind, n in sorted(book.INPUTS.items()):
+        tr.write_line(f"bad input tried: {n} x {kind}")
+    tr.write_line(f"bad inputs tried in all: {sum(book.INPUTS.values())}; rows or files lost: none "
+                  f"(every test above checks every row is accounted for)")
