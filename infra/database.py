@@ -62,6 +62,13 @@ def analyze_staging(engine: Engine, table: str) -> None:
         conn.execute(text("SELECT skillsub_analyze_staging(:t)"), {"t": table})
 
 
+def lock_findings(conn: Connection) -> None:
+    """Serialise writers of entity findings (upload verdicts, the nightly rules) so two of them never open
+    the same hold twice; PostgreSQL advisory lock released at commit. SQLite writers are serial anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('skillsub:findings', 0))"))
+
+
 class UnitOfWork:
     """One transaction: rolls back unless committed (cosmicpython's unit of work)."""
 

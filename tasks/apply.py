@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from expectations.gate import GateResult, Hit
 from infra import db
 from infra.bootstrap import Services
-from infra.database import bulk_insert
+from infra.database import bulk_insert, lock_findings
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import Route
 from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
@@ -79,6 +79,7 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
             tally["accepted"] += 1
 
     with svc.engine.begin() as conn:
+        lock_findings(conn)
         bulk_insert(conn, db.row_verdicts, verdict_rows)
         _record_findings(conn, svc, r, kind, upload_id, run_id, key, result.hits)
         if rejected:

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, text, update
 from expectations.nightly import NIGHTLY_RULES
 from infra import db
 from infra.bootstrap import Services
+from infra.database import lock_findings
 from schemas.rules import RULES, finding_status
 
 
@@ -28,6 +29,7 @@ def reevaluate(svc: Services, run_id: str) -> Reevaluation:
     f = db.findings
     values = {"shared_phone_min_people": svc.policy.settings.shared_phone_min_people}
     with svc.engine.begin() as conn:
+        lock_findings(conn)  # two nightly runs at once would both open the same new findings
         for code, sql in NIGHTLY_RULES.items():
             rule = RULES[code]
             found = {tuple(r) for r in conn.execute(text(Template(sql).substitute(values)))}

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from infra import db
 from infra.bootstrap import Services
-from infra.database import analyze_staging, bulk_insert
+from infra.database import analyze_staging, bulk_insert, lock_findings
 from schemas.layout import Route
 from schemas.rows import match_headers, parse_row
 from schemas.rules import Verdict, reasons, verdict_for
@@ -143,6 +143,7 @@ def _apply(svc: Services, kind: Kind, upload: dict, staged: list[dict], new_code
     removed = {(c.row_no, code) for c in changes for code in c.removed}
     now = svc.now()
     with svc.engine.begin() as conn:
+        lock_findings(conn)
         if changes:
             v = db.row_verdicts
             for c in changes:

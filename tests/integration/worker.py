@@ -1,7 +1,7 @@
 """A separate OS process doing the pipeline's work against the test database (and, when given, the real
 object store), so tests can kill it for real (SIGKILL) or run two at once.
 
-    python -m tests.integration.worker nightly|process KEY [--kill-at before-ledger|after-ledger|class:S-2]
+    python -m tests.integration.worker nightly|sweep|process KEY [--kill-at before-ledger|after-ledger|class:S-2]
 
 Environment: SKILLSUB_DATABASE_URL; S3 via TEST_S3_* (else an empty in-memory store); TEST_AS_OF.
 """
@@ -56,6 +56,11 @@ def main(argv: list[str]) -> None:
         from tasks.ingest import process_object
 
         print(process_object(svc, argv[1], f"worker-{os.getpid()}").status)
+    elif argv[0] == "sweep":  # what the inbox watcher does
+        from tasks.ingest import process_object
+        from tasks.pending import pending_keys
+
+        print([process_object(svc, key, f"sweep-{os.getpid()}").status for key in pending_keys(svc)])
     elif argv[0] == "nightly":
         from tasks.ingest import process_object
         from tasks.money import pay_and_settle
