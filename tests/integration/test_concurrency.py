@@ -151,11 +151,11 @@ def test_two_nightly_rule_passes_at_the_same_instant_open_each_new_finding_once(
             conn.execute(delete(db.findings).where(db.findings.c.rule_code == "ENR-OVERLAP"))
         barrier = threading.Barrier(2)
 
-        def night(n: int) -> None:
+        def night(run_id: str, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
-            reevaluate(w.svc, f"night-{attempt}-{n}")
+            reevaluate(w.svc, run_id)
 
-        threads = [threading.Thread(target=night, args=(n,)) for n in range(2)]
+        threads = [threading.Thread(target=night, args=(f"night-{attempt}-{n}",)) for n in range(2)]
         for t in threads:
             t.start()
         for t in threads:
