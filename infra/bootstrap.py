@@ -58,6 +58,9 @@ def make_store(settings: Settings) -> ObjectStore:
 
 def bootstrap(settings: Settings | None = None, *, store: ObjectStore | None = None,
               engine: Engine | None = None) -> Services:
+    from infra import logmask
+
+    logmask.install()
     settings = settings or load_settings()
     return Services(
         settings=settings,
