@@ -45,6 +45,15 @@ def reject_file(svc: Services, r: Route, upload_id: int, run_id: str, key: str, 
     return counts | {"file_rejected": 1}
 
 
+def codes_by_row(hits: list[Hit]) -> dict[int, dict[str, str]]:
+    """Row number → {rule code: detail}, details of repeated hits joined once each."""
+    codes: dict[int, dict[str, str]] = defaultdict(dict)
+    for h in hits:
+        parts = [p for p in (codes[h.row_no].get(h.code), h.detail) if p]
+        codes[h.row_no][h.code] = "; ".join(dict.fromkeys(parts))
+    return codes
+
+
 def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str, key: str,
                result: GateResult, raws: dict[int, list[str]]) -> dict[str, int]:
     """Verdicts for every row, findings for every hit, accepted rows promoted with history."""
@@ -57,10 +66,7 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
             conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
         return reject_file(svc, r, upload_id, run_id, key, code, detail, raws)
 
-    codes: dict[int, dict[str, str]] = defaultdict(dict)
-    for h in result.hits:
-        parts = [p for p in (codes[h.row_no].get(h.code), h.detail) if p]
-        codes[h.row_no][h.code] = "; ".join(dict.fromkeys(parts))
+    codes = codes_by_row(result.hits)
     verdict_rows, rejected = [], []
     tally = {"total": len(raws), "accepted": 0, "rejected": 0, "flagged": 0}
     for line, cells in raws.items():
@@ -142,18 +148,22 @@ def _json_row(dialect: str, table_alias: str, columns: list[str]) -> str:
     return f"{fn}({args})" + ("" if dialect == "sqlite" else "::text")
 
 
+def keep_history(conn: Connection, kind: Kind, where: str, upload_id: int) -> None:
+    """Copy the target rows `where` selects (alias t, parameter :u) to row_history before they go."""
+    target = kind.target.name
+    key_text = " || '/' || ".join(f"CAST(t.{k} AS TEXT)" for k in kind.key)
+    cols = [c.name for c in kind.target.columns if c.name != "id"]
+    conn.execute(text(
+        f"INSERT INTO row_history (table_name, natural_key, replaced_by_upload, old_row, replaced_at) "
+        f"SELECT '{target}', {key_text}, :u, {_json_row(conn.dialect.name, 't', cols)}, CURRENT_TIMESTAMP "
+        f"FROM {target} t WHERE {where}"), {"u": upload_id})
+
+
 def _promote(conn: Connection, kind: Kind, upload_id: int) -> None:
     """Replace rows with the same natural key (old versions to row_history), then insert the staged rows."""
     target, staging = kind.target.name, kind.staging.name
-    dialect = conn.dialect.name
     match = " AND ".join(f"s.{k} = t.{k}" for k in kind.key)
-    key_text = " || '/' || ".join(f"CAST(t.{k} AS TEXT)" for k in kind.key)
-    cols = [c.name for c in kind.target.columns if c.name != "id"]
-    replaced = f"EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND {match})"
-    conn.execute(text(
-        f"INSERT INTO row_history (table_name, natural_key, replaced_by_upload, old_row, replaced_at) "
-        f"SELECT '{target}', {key_text}, :u, {_json_row(dialect, 't', cols)}, CURRENT_TIMESTAMP "
-        f"FROM {target} t WHERE {replaced}"), {"u": upload_id})
+    keep_history(conn, kind, f"EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND {match})", upload_id)
     conn.execute(text(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND "
                       + " AND ".join(f"s.{k} = {target}.{k}" for k in kind.key) + ")"), {"u": upload_id})
     promoted = kind.promoted_columns

@@ -135,11 +135,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     kind = KINDS[r.kind]
     today = svc.now().date()
     ctx = StageContext(uscc=r.uscc or "", received_on=today, today=today, policy=svc.policy)
-    staged = []
-    for line, values, errors in parsed:
-        row = {**values, "upload_id": upload_id, "row_no": line, "uscc": r.uscc,
-               "format_errors": "; ".join(f"{f}: {m}" for f, m in errors.items()) or None}
-        staged.append(kind.derive(row, ctx))
+    staged = [kind.stage_row(values, errors, upload_id, line, r.uscc, ctx) for line, values, errors in parsed]
     if kind.name == "claim":
         money.claim_inputs(svc, r.uscc or "", staged)
     with svc.engine.begin() as conn:  # committed, so the gate's own connection can see it

@@ -84,6 +84,13 @@ class Kind:
     key: tuple[str, ...]  # natural key in the target table, uscc first
     derive: Callable[[dict[str, Any], StageContext], dict[str, Any]]
 
+    def stage_row(self, values: dict[str, Any], errors: dict[str, str], upload_id: int, row_no: int, uscc: str | None,
+                  ctx: StageContext) -> dict[str, Any]:
+        """One parsed row as its staging table holds it: tagged with its upload, reasons kept, columns derived."""
+        row = {**values, "upload_id": upload_id, "row_no": row_no, "uscc": uscc,
+               "format_errors": "; ".join(f"{f}: {m}" for f, m in errors.items()) or None}
+        return self.derive(row, ctx)
+
     @property
     def promoted_columns(self) -> list[str]:
         """Target columns filled from staging (the rest are defaults)."""

@@ -12,7 +12,6 @@ A file rejected whole stays rejected until it is uploaded again.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,9 +99,7 @@ def _regate_upload(svc: Services, kind: Kind, upload: dict, scope: set[tuple[str
         values, errors = parse_row(kind.model, {positions[i]: c for i, c in enumerate(cells) if i in positions})
         if scope is not None and (uscc, values.get("class_id")) not in scope:
             continue
-        row = {**values, "upload_id": upload_id, "row_no": row_no, "uscc": uscc,
-               "format_errors": "; ".join(f"{f}: {m}" for f, m in errors.items()) or None}
-        staged.append(kind.derive(row, ctx))
+        staged.append(kind.stage_row(values, errors, upload_id, row_no, uscc, ctx))
     if not staged:
         return [], 0
     staging = kind.staging
@@ -112,10 +109,7 @@ def _regate_upload(svc: Services, kind: Kind, upload: dict, scope: set[tuple[str
     analyze_staging(svc.engine, staging.name)
     try:
         result = svc.gate().run(kind.name, staging.name, upload_id)
-        new_codes: dict[int, dict[str, str]] = defaultdict(dict)
-        for h in result.hits:
-            parts = [p for p in (new_codes[h.row_no].get(h.code), h.detail) if p]
-            new_codes[h.row_no][h.code] = "; ".join(dict.fromkeys(parts))
+        new_codes = applying.codes_by_row(result.hits)
         changes = []
         for row in staged:
             n = row["row_no"]
@@ -171,14 +165,9 @@ def _repromote(conn: Connection, kind: Kind, upload_id: int, rejected: list[int]
     or fill a key nobody holds; a key a later upload holds is left alone."""
     target, staging = kind.target.name, kind.staging.name
     match = " AND ".join(f"s.{k} = t.{k}" for k in kind.key)
-    key_text = " || '/' || ".join(f"CAST(t.{k} AS TEXT)" for k in kind.key)
-    cols = [c.name for c in kind.target.columns if c.name != "id"]
     out = f"s.row_no IN ({', '.join(str(int(n)) for n in rejected)})" if rejected else "FALSE"
     owned = f"SELECT t.id FROM {target} t JOIN {staging} s ON {match} WHERE s.upload_id = :u AND t.upload_id = :u"
-    conn.execute(text(
-        f"INSERT INTO row_history (table_name, natural_key, replaced_by_upload, old_row, replaced_at) "
-        f"SELECT '{target}', {key_text}, :u, {applying._json_row(conn.dialect.name, 't', cols)}, CURRENT_TIMESTAMP "
-        f"FROM {target} t WHERE t.id IN ({owned} AND {out})"), {"u": upload_id})
+    applying.keep_history(conn, kind, f"t.id IN ({owned} AND {out})", upload_id)
     conn.execute(text(f"DELETE FROM {target} WHERE id IN ({owned})"), {"u": upload_id})
     promoted = kind.promoted_columns
     conn.execute(text(

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -213,7 +214,7 @@ def test_a_worker_killed_while_paying_leaves_whole_classes_and_the_rerun_pays_ex
     with w.svc.engine.connect() as conn:
         earned = conn.execute(select(db.earned.c.class_id, func.sum(db.earned.c.earned_fen)).group_by(
             db.earned.c.class_id)).all()
-    assert sorted(earned) == [(c, int(float(a) * 100)) for c, _, _, a in committed_before]
+    assert sorted(earned) == [(c, int(Decimal(yuan) * 100)) for c, _, _, yuan in committed_before]
     nightly(w)  # the next run
     assert entries(w) == RIGHT
     nightly(w)  # and again: nothing more
