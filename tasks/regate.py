@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.engine import Connection
 
 from infra import db
@@ -138,20 +138,22 @@ def _apply(svc: Services, kind: Kind, upload: dict, staged: list[dict], new_code
     now = svc.now()
     with svc.engine.begin() as conn:
         lock_findings(conn)
-        if changes:
-            v = db.row_verdicts
-            for c in changes:
-                codes = new_codes.get(c.row_no, {})
-                zh, en = reasons(list(codes), codes) if codes else ("", "")
-                conn.execute(update(v).where(v.c.upload_id == upload_id, v.c.row_no == c.row_no).values(
-                    verdict=c.after, rule_codes=";".join(sorted(codes)), reason_zh=zh, reason_en=en))
+        v, f = db.row_verdicts, db.findings
+        verdicts = []
+        for c in changes:
+            codes = new_codes.get(c.row_no, {})
+            zh, en = reasons(list(codes), codes) if codes else ("", "")
+            verdicts.append({"r": c.row_no, "verdict": c.after, "rule_codes": ";".join(sorted(codes)), "reason_zh": zh,
+                             "reason_en": en})
+        if verdicts:  # one executemany each, not a statement per row
+            conn.execute(update(v).where(v.c.upload_id == upload_id, v.c.row_no == bindparam("r")), verdicts)
         r = Route("inbox", kind.name, upload["name"], upload["uscc"])
         applying._record_findings(conn, svc, r, kind, upload_id, run_id, upload["key"],
                                   [h for h in hits if (h.row_no, h.code) in added])
-        f = db.findings
-        for row_no, code in sorted(removed):
-            conn.execute(update(f).where(and_(f.c.upload_id == upload_id, f.c.row_no == row_no, f.c.rule_code == code,
-                                              f.c.status.in_(("open", "none")))).values(status="resolved", resolved_at=now))
+        if removed:
+            conn.execute(update(f).where(f.c.upload_id == upload_id, f.c.row_no == bindparam("r"),
+                                         f.c.rule_code == bindparam("c"), f.c.status.in_(("open", "none")))
+                         .values(status="resolved", resolved_at=now), [{"r": n, "c": c} for n, c in sorted(removed)])
         _repromote(conn, kind, upload_id, [r["row_no"] for r in staged
                                            if verdict_for(sorted(new_codes.get(r["row_no"], {}))) == Verdict.REJECTED])
         if kind.name in HOURS_KINDS:
