@@ -12,32 +12,26 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from datetime import date, datetime, timedelta
+
+from bench.scratch import scratch_database
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def main(classes: int = 1000, trainees: int = 25, sessions: int = 40) -> None:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     from expectations.checks import RowCheck
     from infra.bootstrap import Services
-    from infra.database import make_engine, upgrade
+    from infra.database import make_engine
     from infra.objectstore import MemoryStore
     from infra.samples import make_uscc, person
     from infra.settings import Settings
     from schemas.attendance import AttendanceRow
     from schemas.rows import parse_row
 
-    admin_url = os.environ.get("SKILLSUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    name = f"skillsub_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
+    with scratch_database() as url:
         settings = Settings(database_url=url)
         engine = make_engine(url)
         svc = Services(settings=settings, engine=engine, store=MemoryStore(), policy=settings.region_policy)
@@ -130,10 +124,6 @@ def main(classes: int = 1000, trainees: int = 25, sessions: int = 40) -> None:
             print(f"  {secs:6.2f} s  {code:20s} {what}  ({n} rows)")
         print(f"sum of the rules' SQL: {sum(s for s, *_ in timings):.1f} s")
         engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 if __name__ == "__main__":

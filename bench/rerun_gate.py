@@ -11,31 +11,23 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from datetime import date, timedelta
+
+from bench.scratch import scratch_database
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def main(rows: int = 20_000) -> None:
-    from sqlalchemy import create_engine, text
-
     from infra.bootstrap import Services
-    from infra.database import make_engine, upgrade
+    from infra.database import make_engine
     from infra.objectstore import MemoryStore
     from infra.samples import ROSTER_ZH, csv_bytes, make_uscc, person
     from infra.settings import Settings
     from tasks.ingest import process_object
     from tasks.rerun import rerun
 
-    admin_url = os.environ.get("SKILLSUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    name = f"skillsub_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
+    with scratch_database() as url:
         settings = Settings(database_url=url, max_rows=max(rows, 200_000))
         svc = Services(settings=settings, engine=make_engine(url), store=MemoryStore(), policy=settings.region_policy)
         svc.gate()
@@ -70,10 +62,6 @@ def main(rows: int = 20_000) -> None:
         real_s = time.perf_counter() - t
         print(f"re-run, applied, age limit 60 → 50: {real_s:.2f} s ({real_s / processing:.2f}× processing), "
               f"{len(real.rows):,} rows changed")
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 if __name__ == "__main__":
