@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -67,6 +69,21 @@ def lock_findings(conn: Connection) -> None:
     the same hold twice; PostgreSQL advisory lock released at commit. SQLite writers are serial anyway."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('skillsub:findings', 0))"))
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """One holder at a time across processes (a PostgreSQL session advisory lock on a connection of
+    its own, held for the block); SQLite writers are serial anyway."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT pg_advisory_lock(hashtextextended(:k, 0))"), {"k": name})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(hashtextextended(:k, 0))"), {"k": name})
 
 
 class UnitOfWork:

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, insert, select
 
 from infra import db
 from infra.bootstrap import Services
+from infra.database import exclusive
 from tasks.regate import GATE_STAGES, RowChange, regate_stage
 from tasks.settle import settle_class
 
@@ -85,10 +86,11 @@ def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | N
     report = RerunReport()
     scope = set(classes) if (class_ref or date_from or date_to) else None
     gate_stages = GATE_STAGES if stage == "all" else tuple(s for s in (stage,) if s in GATE_STAGES)
-    for gate_stage in gate_stages:
-        changes, report.rows_checked[gate_stage] = regate_stage(svc, gate_stage, scope, institution, dry_run=dry_run,
-                                                                run_id=run_id)
-        report.rows += changes
+    with exclusive(svc.engine, "skillsub:regate"):  # two re-runs would stage the same upload's rows at once
+        for gate_stage in gate_stages:
+            changes, report.rows_checked[gate_stage] = regate_stage(svc, gate_stage, scope, institution,
+                                                                    dry_run=dry_run, run_id=run_id)
+            report.rows += changes
     if stage in GATE_STAGES:
         return report
     report.amounts = _rerun_money(svc, classes, dry_run=dry_run, run_id=run_id)

@@ -162,3 +162,33 @@ def test_two_nightly_rule_passes_at_the_same_instant_open_each_new_finding_once(
             t.join()
         assert len(w.findings("ENR-OVERLAP")) == 2, attempt  # one on each side, not two
     ran_concurrently("two nightly rule passes started at the same instant, five times (threads, PostgreSQL)")
+
+
+def test_two_auditor_reruns_at_once_change_each_row_once(pg_engine, seaweed) -> None:  # noqa: ANN001
+    import threading
+
+    from tasks.rerun import rerun
+
+    w, _ = build(pg_engine, seaweed, "attendance")
+    p = w.svc.policy
+    w.svc.policy = p.model_copy(update={"settings": p.settings.model_copy(update={"max_age": 30})})
+    reports, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def auditor(name: str) -> None:
+        barrier.wait()
+        try:
+            reports.append(rerun(w.svc, "enrollment", None, A, None, None, dry_run=False, auditor=name,
+                                 reason="age 30", run_id=f"rerun-{name}"))
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=auditor, args=(n,)) for n in ("甲", "乙")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(len(r.rows) for r in reports) == [0, 4]  # A's four trainees, changed by whichever ran first
+    assert len(w.findings("ENR-AGE")) == 4
+    ran_concurrently("two auditors re-running the same stage at once (threads, PostgreSQL)")
