@@ -45,11 +45,11 @@ def run_demo(svc: Services, wait_seconds: int = 300) -> None:
         console.print("2. nightly: running the nightly deployment now (its schedule is 02:00 Asia/Shanghai) …")
         night = run_deployment("nightly/nightly", parameters={"as_of": today}, timeout=wait_seconds)
         console.print(f"   nightly → {night.state.name if night.state else '?'}")
-        console.print("3. auditor re-run: a dry run of settlement for one institution …")
+        console.print("3. auditor re-run: a dry run of every stage (gates, then money) for one institution …")
         rerun = run_deployment("rerun/rerun", parameters={"stage": "all", "institution": sc.inst["A"], "dry_run": True,
                                                           "auditor": "demo auditor", "reason": "demo"}, timeout=wait_seconds)
         console.print(f"   rerun → {rerun.state.name if rerun.state else '?'}")
-        console.print(f"Prefect UI: {state.get('prefect_ui_url')}   (flow runs, artifacts: gate-findings, nightly-funnel)")
+        console.print(f"Prefect UI: {state.get('prefect_ui_url')}   (flow runs, artifacts: gate-findings, nightly-funnel, rerun-changes)")
         console.print(f"daily report: s3://{svc.store.bucket}/reports/{today}/summary.md")
     console.print(f"outbox: s3://{svc.store.bucket}/outbox/<uscc>/<kind>/<name>.result.csv and .summary.json")
     console.print(f"quarantine: s3://{svc.store.bucket}/quarantine/   findings: skillsub export findings --format csv")
