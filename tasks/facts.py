@@ -40,10 +40,26 @@ def class_held(conn: Connection, uscc: str, class_id: str) -> list[str]:
         f.c.rule_code.not_in(DERIVED_HOLDS))).scalars())
 
 
+def hold_sets(conn: Connection, cls: ClassFacts) -> tuple[dict[str | None, set[str]], dict[str | None, set[str]]]:
+    """(open holds, exclusions) of a class by trainee; key None holds the class-level ones."""
+    f = db.findings
+    holds: dict[str | None, set[str]] = defaultdict(set)
+    excluded: dict[str | None, set[str]] = defaultdict(set)
+    for r in conn.execute(select(f.c.rule_code, f.c.effect, f.c.status, f.c.id_number).where(
+            f.c.uscc == cls.uscc, f.c.class_id == cls.class_id, f.c.status.in_(("open", "confirmed")))):
+        if r.effect in ("hold_trainee", "hold_class") and r.status == "open" and r.rule_code not in DERIVED_HOLDS:
+            holds[r.id_number].add(r.rule_code)
+        elif r.effect in ("hold_trainee", "hold_class") and r.status == "confirmed":
+            excluded[r.id_number].add(r.rule_code)  # a confirmed fraud hold stays excluded
+        elif r.effect == "exclude" and r.rule_code not in SETTLEMENT_CODES:
+            excluded[r.id_number].add(r.rule_code)
+    return holds, excluded
+
+
 def trainee_facts(conn: Connection, cls: ClassFacts, *, class_holds: bool = True) -> list[TraineeFacts]:
     """Facts per enrolled trainee; `held` includes the class's own holds unless class_holds is False
     (an advance's projection: a held class waits with ADV-HELD, its trainees still count)."""
-    e, h, a, f = db.enrolments, db.attendance_hours, db.assessments, db.findings
+    e, h, a = db.enrolments, db.attendance_hours, db.assessments
     people = conn.execute(
         select(e, h.c.attended_minutes, h.c.scheduled_minutes, h.c.attendance_days, a.c.passed)
         .select_from(e.outerjoin(h, and_(h.c.uscc == e.c.uscc, h.c.class_id == e.c.class_id, h.c.id_number == e.c.id_number))
@@ -65,16 +81,7 @@ def trainee_facts(conn: Connection, cls: ClassFacts, *, class_holds: bool = True
         select(e.c.id_number, e.c.employer_uscc).select_from(e.join(db.classes, and_(
             db.classes.c.uscc == e.c.uscc, db.classes.c.class_id == e.c.class_id)))
         .where(db.classes.c.training_type == "pre_job", e.c.id_number.in_(ids))).all())
-    holds: dict[str | None, set[str]] = defaultdict(set)
-    excluded: dict[str | None, set[str]] = defaultdict(set)
-    for r in conn.execute(select(f.c.rule_code, f.c.effect, f.c.status, f.c.id_number).where(
-            f.c.uscc == cls.uscc, f.c.class_id == cls.class_id, f.c.status.in_(("open", "confirmed")))):
-        if r.effect in ("hold_trainee", "hold_class") and r.status == "open" and r.rule_code not in DERIVED_HOLDS:
-            holds[r.id_number].add(r.rule_code)
-        elif r.effect in ("hold_trainee", "hold_class") and r.status == "confirmed":
-            excluded[r.id_number].add(r.rule_code)  # a confirmed fraud hold stays excluded
-        elif r.effect == "exclude" and r.rule_code not in SETTLEMENT_CODES:
-            excluded[r.id_number].add(r.rule_code)
+    holds, excluded = hold_sets(conn, cls)
     out = []
     for p in people:
         idn = p["id_number"]

@@ -178,8 +178,10 @@ def projection(svc: Services, conn: Connection, uscc: str, class_id: str) -> tup
     cls = facts.class_facts(conn, uscc, class_id)
     if cls is None:
         return 0, 0
-    projected = projected_fen(svc.policy, cls, facts.trainee_facts(conn, cls, class_holds=False))
-    trainees = facts.trainee_facts(conn, cls)
+    free = facts.trainee_facts(conn, cls, class_holds=False)  # read once: the class's holds only add `held`
+    projected = projected_fen(svc.policy, cls, free)
+    class_held = bool(facts.hold_sets(conn, cls)[0][None])
+    trainees = [replace(t, held=True) for t in free] if class_held else free
     s = svc.policy.settings
     exclusive = svc.policy.work_as_training_excludes_pre_job
     lines = [line for t in trainees if not t.held and not own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive)
