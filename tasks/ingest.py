@@ -81,6 +81,9 @@ def process_object(svc: Services, key: str, run_id: str) -> Outcome:
         return Outcome(key, "skipped", reason="object is gone")
     upload_id, mine = claim(svc, key, info.etag, info.size, r)
     if not mine:
+        if _unanswered(svc, upload_id):  # a retry after the answer was cut off: write only the answer
+            outbox.answer(svc, upload_id)
+            return Outcome(key, "skipped", upload_id, reason="already processed; its missing answer written now")
         return Outcome(key, "skipped", upload_id, reason="already processed")
     try:
         return _process(svc, key, r, upload_id, info.size, run_id)
@@ -184,6 +187,13 @@ def _earlier_copy(svc: Services, r: Route, sha: str, upload_id: int) -> int | No
                                  t.c.status.in_(("done", "rejected", "quarantined")))
             .order_by(t.c.id).limit(1)
         ).scalar()
+
+
+def _unanswered(svc: Services, upload_id: int) -> bool:
+    t = db.uploads
+    with svc.engine.connect() as conn:
+        return conn.execute(select(t.c.id).where(t.c.id == upload_id, t.c.answered_at.is_(None),
+                                                 t.c.status.in_(FINAL))).first() is not None
 
 
 def _set(svc: Services, upload_id: int, **values: Any) -> None:

@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, func, select, text
 from infra import db, stack
 from infra.objectstore import MemoryStore, S3Store
 from infra.samples import csv_bytes
-from tasks import outbox
 from tasks.ingest import process_object
 from tasks.pending import pending_keys, unanswered
 from tests.conftest import PG_ADMIN, make_services
@@ -110,9 +109,9 @@ def test_s3_dying_before_the_answer_keeps_the_verdicts_and_the_answer_is_written
     (upload_id,) = unanswered(w.svc)
 
     own_weed[0] = stack.restart(state)
-    assert pending_keys(w.svc) == []  # nothing is gated twice …
-    assert process_object(w.svc, key, "run-2").status == "skipped"
-    outbox.answer(w.svc, upload_id)  # … the sweep only writes the missing answer
+    assert pending_keys(w.svc) == [] and unanswered(w.svc) == [upload_id]  # nothing is gated twice …
+    again = process_object(w.svc, key, "run-2")  # … a retry or a second delivery only writes the answer
+    assert (again.status, again.upload_id) == ("skipped", upload_id) and "answer written" in (again.reason or "")
     assert unanswered(w.svc) == []
     with w.svc.engine.connect() as conn:
         assert conn.execute(roster_verdicts).scalar_one() == 3
@@ -220,3 +219,34 @@ def test_a_worker_killed_while_paying_leaves_whole_classes_and_the_rerun_pays_ex
     nightly(w)  # and again: nothing more
     assert entries(w) == RIGHT
     survived(f"worker SIGKILLed while paying ({kill_at}): re-run wrote exactly the missing entries")
+
+
+def test_a_prefect_retry_after_a_lost_answer_writes_it_once_and_gates_nothing_twice(pg_engine, prefect_harness) -> None:  # noqa: ANN001
+    from flows.process_upload import process_upload
+    from tasks import prefect as ptasks
+
+    store = MemoryStore()
+    svc = make_services(pg_engine, store)
+    w = World(svc)
+    w.registries()
+    w.file_class("A-1", sessions=0)
+    key = f"inbox/{A}/roster/r.csv"
+    store.put(key, roster(2))
+    real_put, failures = store.put, []
+
+    def flaky(k: str, *a, **kw) -> None:  # noqa: ANN002, ANN003
+        if k.endswith("roster/r.result.csv") and not failures:
+            failures.append(k)
+            raise ConnectionError("object store timed out")
+        real_put(k, *a, **kw)
+
+    store.put = flaky  # type: ignore[method-assign]
+    ptasks.use(svc)
+    try:
+        outcome = process_upload(key)  # the process-object task fails once; Prefect retries it (2 s)
+    finally:
+        ptasks.use(None)
+    assert failures and outcome["status"] == "skipped" and "answer written" in outcome["reason"]
+    assert w.count(db.enrolments) == 2 and unanswered(svc) == []
+    assert b"accepted" in store.get(f"outbox/{A}/roster/r.result.csv")
+    survived("object store failing once while answering inside a Prefect run: the task retry wrote only the answer")
