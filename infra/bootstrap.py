@@ -36,7 +36,7 @@ class Services:
     _gate: Gate | None = field(default=None, repr=False)
 
     def gate(self) -> Gate:
-        if self._gate is None or self._gate.policy is not self.policy:  # thresholds are rendered into the SQL
+        if self._gate is None or self._gate.policy != self.policy:  # thresholds are rendered into the SQL
             from expectations.gate import Gate  # GX costs ~2 s to import: only when a gate runs
 
             self._gate = Gate(self.engine, self.policy)
