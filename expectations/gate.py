@@ -100,7 +100,9 @@ class Gate:
         if engine.dialect.name == "sqlite":
             self.source = self.context.data_sources.add_sqlite("skillsub", connection_string=url)
         else:
-            self.source = self.context.data_sources.add_postgres("skillsub", connection_string=url)
+            # pre-ping: after a lost connection (server restart, terminated backends) the next run reconnects
+            self.source = self.context.data_sources.add_postgres("skillsub", connection_string=url,
+                                                                 kwargs={"pool_pre_ping": True})
         self._batches: dict[str, Any] = {}
 
     def _batch_definition(self, table: str) -> Any:
