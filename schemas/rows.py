@@ -107,3 +107,8 @@ def parse_row(model: type[UploadRow], raw: dict[str, Any]) -> tuple[dict[str, An
             errors.setdefault(field, str(err["msg"]).removeprefix("Value error, "))
         kept = {k: v for k, v in raw.items() if k not in errors}
         return model.model_validate(kept).model_dump(), errors
+
+
+def parse_cells(model: type[UploadRow], positions: dict[int, str], cells: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse one file row by the positions `match_headers` found; columns it ignored stay ignored."""
+    return parse_row(model, {positions[i]: c for i, c in enumerate(cells) if i in positions})

@@ -21,10 +21,10 @@ from infra.bootstrap import Services
 from infra.database import analyze_staging, bulk_insert
 from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
-from schemas.rows import match_headers, parse_row
+from schemas.rows import match_headers, parse_cells
 from tasks import apply as applying
 from tasks import money, outbox, reference
-from tasks.kinds import KINDS, StageContext
+from tasks.kinds import KINDS, Kind, StageContext
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
 
     parsed = []
     for line, cells in table.rows:
-        values, errors = parse_row(model, {positions[i]: c for i, c in enumerate(cells) if i in positions})
+        values, errors = parse_cells(model, positions, cells)
         parsed.append((line, values, errors))
 
     if r.area == "reference":
@@ -141,11 +141,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     staged = [kind.stage_row(values, errors, upload_id, line, r.uscc, ctx) for line, values, errors in parsed]
     if kind.name == "claim":
         money.claim_inputs(svc, r.uscc or "", staged)
-    with svc.engine.begin() as conn:  # committed, so the gate's own connection can see it
-        conn.execute(delete(kind.staging).where(kind.staging.c.upload_id == upload_id))
-        if staged:
-            bulk_insert(conn, kind.staging, staged)
-    analyze_staging(svc.engine, kind.staging.name)
+    stage(svc, kind, upload_id, staged)
     result = svc.gate().run(kind.name, kind.staging.name, upload_id)
     counts = applying.apply_gate(svc, r, kind, upload_id, run_id, key, result, raws)
     _publish_data_docs(svc, upload_id, kind.name, result.validation)
@@ -154,6 +150,15 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     outbox.answer(svc, upload_id)
     status = "rejected" if counts.get("file_rejected") else "done"
     return Outcome(key, status, upload_id, counts)
+
+
+def stage(svc: Services, kind: Kind, upload_id: int, rows: list[dict[str, Any]]) -> None:
+    """Replace the upload's staged rows and commit, so the gate's own connection sees them; fresh statistics."""
+    with svc.engine.begin() as conn:
+        conn.execute(delete(kind.staging).where(kind.staging.c.upload_id == upload_id))
+        if rows:
+            bulk_insert(conn, kind.staging, rows)
+    analyze_staging(svc.engine, kind.staging.name)
 
 
 def data_docs_key(day: str, upload_id: int, kind: str) -> str:

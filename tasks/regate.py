@@ -20,12 +20,12 @@ from sqlalchemy.engine import Connection
 
 from infra import db
 from infra.bootstrap import Services
-from infra.database import analyze_staging, bulk_insert, lock_findings
+from infra.database import lock_findings
 from schemas.layout import Route
-from schemas.rows import match_headers, parse_row
+from schemas.rows import match_headers, parse_cells
 from schemas.rules import Verdict, reasons, verdict_for
 from tasks import apply as applying
-from tasks import hours, outbox
+from tasks import hours, ingest, outbox
 from tasks.kinds import HOURS_KINDS, KINDS, Kind, StageContext
 
 GATE_STAGES = ("filing", "enrollment", "attendance", "assessment", "certificate")
@@ -96,17 +96,14 @@ def _regate_upload(svc: Services, kind: Kind, upload: dict, scope: set[tuple[str
     staged = []
     for row_no, stored_row in stored.items():
         cells = json.loads(stored_row["raw"])
-        values, errors = parse_row(kind.model, {positions[i]: c for i, c in enumerate(cells) if i in positions})
+        values, errors = parse_cells(kind.model, positions, cells)
         if scope is not None and (uscc, values.get("class_id")) not in scope:
             continue
         staged.append(kind.stage_row(values, errors, upload_id, row_no, uscc, ctx))
     if not staged:
         return [], 0
     staging = kind.staging
-    with svc.engine.begin() as conn:
-        conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
-        bulk_insert(conn, staging, staged)
-    analyze_staging(svc.engine, staging.name)
+    ingest.stage(svc, kind, upload_id, staged)
     try:
         result = svc.gate().run(kind.name, staging.name, upload_id)
         new_codes = applying.codes_by_row(result.hits)
