@@ -116,7 +116,7 @@ def main(classes: int = 1000, trainees: int = 25, sessions: int = 40) -> None:
         timings = []
         for check in attendance_checks():
             t = time.perf_counter()
-            rows = gate.offending_rows(check, "stg_attendance", 1)
+            _, rows = gate.offending_rows(check, "stg_attendance", (1,))
             timings.append((time.perf_counter() - t, check.code, check.name if isinstance(check, RowCheck) else check.column, len(rows)))
         timings.sort(reverse=True)
         print("each rule's own SQL (fetching every offending row), slowest first:")

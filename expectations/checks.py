@@ -8,18 +8,30 @@ fetch every offending row themselves, because GX caps the ids it returns at 20.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from string import Template
 from typing import Any
 
 import great_expectations as gx
 from great_expectations.expectations import UnexpectedRowsExpectation
+from great_expectations.expectations.row_conditions import Column
 
 from schemas.codes import canonical_values
 from schemas.rows import UploadRow
 
 _JOIN = re.compile(r"\bjoin\b", re.I)
 BATCH_ALIAS = re.compile(r"\{batch\}(?! AS [a-z]+\b)")  # every {batch} must carry an alias
+# The gated uploads of a run: a check written for "this upload" covers every upload of a batch. Uploads
+# gated together never share an entity (tasks/batching.py), so each row is judged as if alone.
+_THIS_UPLOAD = re.compile(r"\b([a-z]+)\.upload_id = \$upload\b")
+# A SELECT naming the staged row of a hit (each branch of a UNION does) names its upload with it.
+_HIT_ROW = re.compile(r"\b(SELECT (?:DISTINCT )?)([a-z]+)\.row_no\b")
+
+
+def uploads_in(uploads: Sequence[int]) -> str:
+    """The SQL list of a gate run's upload ids (integers only: nothing user-made reaches the SQL)."""
+    return ", ".join(str(int(u)) for u in uploads)
 
 
 @dataclass(frozen=True)
@@ -34,9 +46,9 @@ class ColumnCheck:
     def name(self) -> str:
         return f"{self.code}:{self.kind}:{self.column}"
 
-    def expectation(self, upload_id: int) -> Any:
+    def expectation(self, uploads: Sequence[int]) -> Any:
         meta = {"rule_code": self.code, "check": self.name}
-        cond = {"row_condition": f'col("upload_id")=={int(upload_id)}', "condition_parser": "great_expectations",
+        cond = {"row_condition": Column("upload_id").is_in([int(u) for u in uploads]),
                 "description": f"{self.code}: {self.detail or self.kind + ' ' + self.column}"}
         if self.kind == "not_null":
             return gx.expectations.ExpectColumnValuesToNotBeNull(column=self.column, meta=meta, **cond)
@@ -67,11 +79,16 @@ class RowCheck:
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def render(self, upload_id: int, values: dict[str, Any]) -> str:
-        return Template(self.sql).substitute({**values, **self.params, "upload": int(upload_id)})
+    def render(self, uploads: Sequence[int], values: dict[str, Any]) -> str:
+        """The check's SQL for the rows of these uploads; each offending row names its upload (hit_upload)."""
+        sql = _THIS_UPLOAD.sub(r"\1.upload_id IN ($uploads)", self.sql)
+        sql, found = _HIT_ROW.subn(r"\1\2.upload_id AS hit_upload, \2.row_no", sql)
+        if not found:
+            raise ValueError(f"check {self.name}: the outer SELECT must start with <alias>.row_no")
+        return Template(sql).substitute({**values, **self.params, "uploads": uploads_in(uploads)})
 
-    def expectation(self, upload_id: int, values: dict[str, Any]) -> Any:
-        sql = self.render(upload_id, values)
+    def expectation(self, uploads: Sequence[int], values: dict[str, Any]) -> Any:
+        sql = self.render(uploads, values)
         if not _JOIN.search(sql):
             # GX renders {batch} as "(subquery)" only for queries with a JOIN and as
             # "(subquery) AS subselect" otherwise, which would clash with our alias: give it a join.

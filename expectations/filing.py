@@ -7,7 +7,7 @@ from schemas.filing import FilingRow, ScheduleRow
 
 # Classes of other institutions, or other classes of ours, whose stored sessions overlap a staged one.
 _STAGED_SESSIONS_OF = """
-    SELECT b.row_no, b.class_id, b.start_at, b.end_at, c.teacher_id, c.venue, c.uscc
+    SELECT b.upload_id, b.row_no, b.class_id, b.start_at, b.end_at, c.teacher_id, c.venue, c.uscc
     FROM {batch} AS b JOIN classes c ON c.uscc = b.uscc AND c.class_id = b.class_id
     WHERE b.upload_id = $upload AND b.format_errors IS NULL AND b.start_at IS NOT NULL"""
 

@@ -18,7 +18,14 @@ from great_expectations.expectations import UnexpectedRowsExpectation
 from sqlalchemy import Engine, text
 
 from expectations import advance, assessment, attendance, certificate, enrollment, filing, settlement
-from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
+from expectations.checks import (
+    ColumnCheck,
+    RowCheck,
+    format_checks,
+    once_per_file,
+    unknown_class_check,
+    uploads_in,
+)
 from schemas.claim import ClaimRow
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
@@ -49,6 +56,7 @@ class Hit:
     other_uscc: str | None = None
     other_class_id: str | None = None
     other_id_number: str | None = None
+    upload_id: int = 0  # the upload the offending row came from (a gate run may cover several)
 
 
 @dataclass
@@ -58,6 +66,22 @@ class GateResult:
     hits: list[Hit]
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # check, rule_code, success, rows
     validation: Any = None  # the GX validation result, for Data Docs
+    uploads: tuple[int, ...] = ()
+    # check → upload → (offending rows as GX counts them, rows that became hits)
+    rows_by_upload: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+
+    def for_upload(self, upload_id: int) -> GateResult:
+        """This upload's part of a gate run over several: its hits, and each check failed only where
+        its own rows broke it (what a run over this upload alone reports)."""
+        if self.uploads == (upload_id,):
+            return self
+        hits = [h for h in self.hits if h.upload_id == upload_id]
+        outcomes = []
+        for o in self.outcomes:
+            seen, kept = self.rows_by_upload.get(o["check"], {}).get(upload_id, (0, 0))
+            outcomes.append({**o, "success": seen == 0, "rows": kept})
+        return GateResult(self.kind, all(o["success"] for o in outcomes), hits, outcomes, self.validation,
+                          (upload_id,), {})
 
 
 def sql_values(dialect: str, policy: RegionPolicy) -> dict[str, Any]:
@@ -112,26 +136,29 @@ class Gate:
                 self._batches[table] = asset.add_batch_definition_whole_table("staged")
             return self._batches[table]
 
-    def suite(self, kind: str, upload_id: int) -> tuple[gx.ExpectationSuite, list[ColumnCheck | RowCheck]]:
+    def suite(self, kind: str, uploads: Sequence[int]) -> tuple[gx.ExpectationSuite, list[ColumnCheck | RowCheck]]:
         checks = CHECKS[kind]()
-        suite = gx.ExpectationSuite(name=f"{kind}-upload-{upload_id}")
+        suite = gx.ExpectationSuite(name=f"{kind}-upload-{'-'.join(str(u) for u in uploads[:5])}")
         for check in checks:
             if isinstance(check, RowCheck):
-                suite.add_expectation(check.expectation(upload_id, self.values))
+                suite.add_expectation(check.expectation(uploads, self.values))
             else:
-                suite.add_expectation(check.expectation(upload_id))
+                suite.add_expectation(check.expectation(uploads))
         # Guard against the silent-empty-suite trap: every check must be in the suite.
         if len(suite.expectations) != len(checks):
             raise RuntimeError(f"{kind} suite has {len(suite.expectations)} of {len(checks)} expectations")
         return suite, checks
 
-    def run(self, kind: str, table: str, upload_id: int) -> GateResult:
-        suite, checks = self.suite(kind, upload_id)
+    def run(self, kind: str, table: str, uploads: int | Sequence[int]) -> GateResult:
+        """One GX validation over the staged rows of one upload or of a batch of uploads of one kind."""
+        ids = (uploads,) if isinstance(uploads, int) else tuple(uploads)
+        suite, checks = self.suite(kind, ids)
         batch = self._batch_definition(table).get_batch()
         result = batch.validate(suite, result_format="BOOLEAN_ONLY")
         by_name = {c.name: c for c in checks}
         hits: list[Hit] = []
         outcomes = []
+        per_upload: dict[str, dict[int, tuple[int, int]]] = {}
         for r in result.results:
             name = r.expectation_config.meta["check"]
             rows: Sequence[Hit] = []
@@ -139,10 +166,11 @@ class Gate:
                 problem = _exception(r.exception_info)
                 if problem:
                     raise RuntimeError(f"gate check {name} failed to run: {problem}")
-                rows = self.offending_rows(by_name[name], table, upload_id)
+                seen, rows = self.offending_rows(by_name[name], table, ids)
                 hits.extend(rows)
+                per_upload[name] = {u: (seen.get(u, 0), sum(1 for h in rows if h.upload_id == u)) for u in ids}
             outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
-        return GateResult(kind, bool(result.success), hits, outcomes, result)
+        return GateResult(kind, bool(result.success), hits, outcomes, result, ids, per_upload)
 
     def ledger_balances(self) -> list[dict[str, Any]]:
         """The settlement gate's invariant over every settled class: ledger sums equal earned amounts.
@@ -170,22 +198,27 @@ class Gate:
 
         return {c.name for c in metadata.tables[table].columns}
 
-    def offending_rows(self, check: ColumnCheck | RowCheck, table: str, upload_id: int) -> list[Hit]:
+    def offending_rows(self, check: ColumnCheck | RowCheck, table: str,
+                       uploads: Sequence[int]) -> tuple[dict[int, int], list[Hit]]:
+        """Every offending row of the check (GX names at most 20), and per upload how many GX saw."""
         if isinstance(check, RowCheck):
-            sql = check.render(upload_id, self.values).replace("{batch}", table)
+            sql = check.render(uploads, self.values).replace("{batch}", table)
         else:
-            cols = "row_no, class_id" + (", id_number" if "id_number" in self._columns(table) else "")
+            cols = "upload_id AS hit_upload, row_no, class_id" + (", id_number" if "id_number" in self._columns(table) else "")
             detail = check.column if check.kind == "null" else f"'{check.detail}'"  # the column says why
             sql = (f"SELECT {cols}, {detail} AS detail, format_errors FROM {table} "
-                   f"WHERE upload_id = {int(upload_id)} AND {check.predicate()}")
+                   f"WHERE upload_id IN ({uploads_in(uploads)}) AND {check.predicate()}")
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql)).mappings().all()
+        seen: dict[int, int] = {}
+        for m in rows:
+            seen[int(m["hit_upload"])] = seen.get(int(m["hit_upload"]), 0) + 1
         if isinstance(check, ColumnCheck) and check.kind == "not_null":
             # A cell that failed to parse is already explained; "missing" would say it twice.
             rows = [m for m in rows if f"{check.column}:" not in (m["format_errors"] or "")]
-        return [
+        return seen, [
             Hit(check.code, int(m["row_no"]), m.get("class_id"), m.get("id_number"), m.get("detail"),
-                m.get("other_uscc"), m.get("other_class_id"), m.get("other_id_number"))
+                m.get("other_uscc"), m.get("other_class_id"), m.get("other_id_number"), int(m["hit_upload"]))
             for m in rows
         ]
 

@@ -9,7 +9,7 @@ from tasks.prefect import (
     daily_report,
     list_pending,
     pay_and_settle,
-    process_object,
+    process_objects,
     reevaluate_rules,
     services,
 )
@@ -21,7 +21,8 @@ def nightly(as_of: str | None = None) -> dict:
     settle classes whose last session has passed, and write the daily report."""
     as_of = as_of or services().now().date().isoformat()
     answer_unanswered()
-    swept = [process_object(key)["status"] for key in list_pending()]
+    keys, size = list_pending(), services().settings.batch_max_uploads
+    swept = [o["status"] for start in range(0, len(keys), size) for o in process_objects(keys[start:start + size])]
     reevaluation = reevaluate_rules()
     money = pay_and_settle(as_of)
     report = daily_report(as_of, reevaluation, money)

@@ -7,7 +7,14 @@ from prefect import flow, get_run_logger
 from flows.stages import STAGE_FLOWS
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import BadKey, route
-from tasks.prefect import answer_unanswered, list_pending, list_waiting_with, process_object
+from tasks.prefect import (
+    answer_unanswered,
+    list_pending,
+    list_waiting_with,
+    process_object,
+    process_objects,
+    services,
+)
 
 
 @flow(name="process-upload", log_prints=False)
@@ -34,10 +41,13 @@ def process_pending() -> list[dict]:
     """Process every waiting object, reference first, then per institution in stage order."""
     logger = get_run_logger()
     answer_unanswered()
-    outcomes = []
-    for key in list_pending():
-        # Sequential on purpose: stage order within an institution decides what a roster can see.
-        outcome = process_object(key)
-        logger.info("%s → %s", key, outcome["status"])
-        outcomes.append(outcome)
+    keys = list_pending()
+    size = services().settings.batch_max_uploads
+    outcomes: list[dict] = []
+    # In processing order, in bites: stage order within an institution decides what a roster can see,
+    # and uploads that cannot meet share one gate run (tasks/batching.py).
+    for start in range(0, len(keys), size):
+        for outcome in process_objects(keys[start:start + size]):
+            logger.info("%s → %s", outcome["key"], outcome["status"])
+            outcomes.append(outcome)
     return outcomes

@@ -23,7 +23,7 @@ from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
 from tasks import apply as applying
-from tasks import money, outbox, reference
+from tasks import batching, money, outbox, reference
 from tasks.kinds import KINDS, Kind, StageContext
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,59 @@ def claim(svc: Services, key: str, etag: str, size: int, r: Route) -> tuple[int,
             return conn.execute(select(t.c.id).where(where)).scalar_one(), False
 
 
+@dataclass
+class Parsed:
+    """An upload read, parsed and waiting for its gate run (rows not yet staged)."""
+    key: str
+    r: Route
+    kind: Kind
+    upload_id: int
+    rows: list[dict[str, Any]]
+    raws: dict[int, list[str]]
+    entities: frozenset = frozenset()
+
+
 def process_object(svc: Services, key: str, run_id: str) -> Outcome:
     """Process one object under inbox/ or reference/ exactly once per (key, ETag) and per sha256."""
+    return process_batch(svc, [key], run_id)[0]
+
+
+def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
+    """Process objects in the given order with the verdicts of processing them one by one; uploads of
+    one kind that cannot meet in any rule (tasks/batching.py) share one gate run."""
+    outcomes: dict[int, Outcome] = {}
+    parsed: list[tuple[int, Parsed]] = []
+    repeats: list[tuple[int, str, Route, int]] = []  # same bytes as an upload of this batch: decided after it
+    shas: dict[tuple[str | None, str, str], int] = {}
+    try:
+        for i, key in enumerate(keys):
+            got = _read(svc, key, run_id, shas)
+            if isinstance(got, Outcome):
+                outcomes[i] = got
+            elif isinstance(got, tuple):
+                repeats.append((i, key, *got))
+            else:
+                parsed.append((i, got))
+        for batch in _rounds(svc, [p for _, p in parsed]):
+            for p, outcome in zip(batch, _gate(svc, batch, run_id), strict=True):
+                outcomes[next(i for i, q in parsed if q is p)] = outcome
+        for i, key, r, upload_id in repeats:
+            outcomes[i] = _after_original(svc, key, r, upload_id, run_id)
+    except Exception as exc:
+        done = {o.upload_id for o in outcomes.values()}
+        for p in (p for _, p in parsed if p.upload_id not in done):
+            log.exception("processing %s failed", p.key)
+            _cleanup(svc, p.r, p.upload_id, f"{type(exc).__name__}: {exc}")
+        for _, _key, r, upload_id in repeats:
+            _cleanup(svc, r, upload_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return [outcomes[i] for i in range(len(keys))]
+
+
+def _read(svc: Services, key: str, run_id: str, shas: dict) -> Outcome | Parsed | tuple[Route, int]:
+    """Claim, read and parse one object: a final outcome (skipped, duplicate, quarantined, rejected file,
+    reference data replaced), its parsed rows for a gate run, or (route, id) when it repeats the bytes
+    of an upload still in this batch."""
     try:
         r = route(key)
     except BadKey as exc:
@@ -86,14 +137,15 @@ def process_object(svc: Services, key: str, run_id: str) -> Outcome:
             return Outcome(key, "skipped", upload_id, reason="already processed; its missing answer written now")
         return Outcome(key, "skipped", upload_id, reason="already processed")
     try:
-        return _process(svc, key, r, upload_id, info.size, run_id)
+        return _parse(svc, key, r, upload_id, info.size, run_id, shas)
     except Exception as exc:
         log.exception("processing %s failed", key)
         _cleanup(svc, r, upload_id, f"{type(exc).__name__}: {exc}")
         raise
 
 
-def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id: str) -> Outcome:
+def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id: str,
+           shas: dict) -> Outcome | Parsed | tuple[Route, int]:
     s = svc.settings
     if size > s.max_file_bytes:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{size} bytes > {s.max_file_bytes}")
@@ -102,11 +154,12 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{len(data)} bytes > {s.max_file_bytes}")
     sha = hashlib.sha256(data).hexdigest()
     _set(svc, upload_id, sha256=sha, run_id=run_id)
+    if (r.uscc, r.kind, sha) in shas:
+        return r, upload_id
+    shas[(r.uscc, r.kind, sha)] = upload_id
     original = _earlier_copy(svc, r, sha, upload_id)
     if original is not None:
-        _set(svc, upload_id, status="duplicate", duplicate_of=original, processed_at=svc.now())
-        outbox.answer(svc, upload_id)
-        return Outcome(key, "duplicate", upload_id, reason=f"same bytes as upload {original}")
+        return _duplicate(svc, key, upload_id, original)
     try:
         table = read_table(data, max_rows=s.max_rows)
     except Unreadable as exc:
@@ -139,42 +192,119 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     today = svc.now().date()
     ctx = StageContext(uscc=r.uscc or "", received_on=today, today=today, policy=svc.policy)
     staged = [kind.stage_row(values, errors, upload_id, line, r.uscc, ctx) for line, values, errors in parsed]
-    if kind.name == "claim":
-        money.claim_inputs(svc, r.uscc or "", staged)
-    stage(svc, kind, upload_id, staged)
-    result = svc.gate().run(kind.name, kind.staging.name, upload_id)
-    counts = applying.apply_gate(svc, r, kind, upload_id, run_id, key, result, raws)
-    _publish_data_docs(svc, upload_id, kind.name, result.validation)
-    if kind.name == "claim" and not counts.get("file_rejected"):
-        money.after_claims(svc, r.uscc or "", upload_id, run_id)
+    return Parsed(key, r, kind, upload_id, staged, raws)
+
+
+def _rounds(svc: Services, uploads: list[Parsed]) -> list[list[Parsed]]:
+    """Gate runs in order: by round (tasks/batching.py), then by kind in stage order."""
+    if len(uploads) <= 1:
+        return [uploads] if uploads else []
+    teachers = _class_entities(svc, uploads)
+    for p in uploads:
+        p.entities = batching.entities(p.r.uscc, p.rows, teachers if p.kind.name == "schedule" else None)
+    order = {name: i for i, name in enumerate(KINDS)}
+    groups: dict[tuple[int, int], list[Parsed]] = {}
+    for p, n in zip(uploads, batching.rounds([p.entities for p in uploads]), strict=True):
+        groups.setdefault((n, order[p.kind.name]), []).append(p)
+    return [groups[k] for k in sorted(groups)]
+
+
+def _class_entities(svc: Services, uploads: list[Parsed]) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """Teacher and venue of every class a schedule in the batch names: filed before, or in this batch."""
+    wanted = {(p.r.uscc or "", str(row["class_id"])) for p in uploads if p.kind.name == "schedule"
+              for row in p.rows if row.get("class_id") is not None}
+    out: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    if not wanted:
+        return out
+
+    def add(uscc: str, class_id: str, teacher: str | None, venue: str | None) -> None:
+        if (uscc, class_id) in wanted:
+            found = out.setdefault((uscc, class_id), set())
+            found.update(("teacher", t) for t in (teacher,) if t)
+            found.update(("venue", v) for v in (venue,) if v)
+
+    c = db.classes
+    with svc.engine.connect() as conn:
+        for row in conn.execute(select(c.c.uscc, c.c.class_id, c.c.teacher_id, c.c.venue).where(
+                c.c.uscc.in_({u for u, _ in wanted}))):
+            add(row.uscc, row.class_id, row.teacher_id, row.venue)
+    for p in uploads:
+        if p.kind.name == "filing":
+            for row in p.rows:
+                add(p.r.uscc or "", str(row.get("class_id")), row.get("teacher_id"), row.get("venue"))
+    return out
+
+
+def _gate(svc: Services, batch: list[Parsed], run_id: str) -> list[Outcome]:
+    """One gate run over uploads of one kind that cannot meet; then each upload applied and answered in order."""
+    kind = batch[0].kind
+    for p in batch:
+        if kind.name == "claim":
+            money.claim_inputs(svc, p.r.uscc or "", p.rows)
+    stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
+    outcomes = []
+    for p in batch:
+        mine = result.for_upload(p.upload_id)
+        counts = applying.apply_gate(svc, p.r, kind, p.upload_id, run_id, p.key, mine, p.raws)
+        if kind.name == "claim" and not counts.get("file_rejected"):
+            money.after_claims(svc, p.r.uscc or "", p.upload_id, run_id)
+        outbox.answer(svc, p.upload_id)
+        outcomes.append(Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts))
+    # After the answers: institutions wait for those, auditors read the Data Docs of the run later.
+    _publish_data_docs(svc, [p.upload_id for p in batch], kind.name, result.validation)
+    return outcomes
+
+
+def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcome:
+    _set(svc, upload_id, status="duplicate", duplicate_of=original, processed_at=svc.now())
     outbox.answer(svc, upload_id)
-    status = "rejected" if counts.get("file_rejected") else "done"
-    return Outcome(key, status, upload_id, counts)
+    return Outcome(key, "duplicate", upload_id, reason=f"same bytes as upload {original}")
+
+
+def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str) -> Outcome:
+    """The same bytes as an upload gated earlier in this batch: a duplicate of it, as one by one."""
+    with svc.engine.connect() as conn:
+        sha = conn.execute(select(db.uploads.c.sha256).where(db.uploads.c.id == upload_id)).scalar_one()
+    original = _earlier_copy(svc, r, sha, upload_id)
+    if original is None:  # no finished original to be a copy of: these bytes are gated themselves
+        got = _parse(svc, key, r, upload_id, 0, run_id, {})
+        return _gate(svc, [got], run_id)[0] if isinstance(got, Parsed) else got  # type: ignore[return-value]
+    return _duplicate(svc, key, upload_id, original)
+
+
+def stage_many(svc: Services, kind: Kind, rows: dict[int, list[dict[str, Any]]]) -> None:
+    """Replace the staged rows of these uploads and commit, so the gate's own connection sees them."""
+    with svc.engine.begin() as conn:
+        conn.execute(delete(kind.staging).where(kind.staging.c.upload_id.in_(list(rows))))
+        every = [row for part in rows.values() for row in part]
+        if every:
+            bulk_insert(conn, kind.staging, every)
+    analyze_staging(svc.engine, kind.staging.name)
 
 
 def stage(svc: Services, kind: Kind, upload_id: int, rows: list[dict[str, Any]]) -> None:
     """Replace the upload's staged rows and commit, so the gate's own connection sees them; fresh statistics."""
-    with svc.engine.begin() as conn:
-        conn.execute(delete(kind.staging).where(kind.staging.c.upload_id == upload_id))
-        if rows:
-            bulk_insert(conn, kind.staging, rows)
-    analyze_staging(svc.engine, kind.staging.name)
+    stage_many(svc, kind, {upload_id: rows})
 
 
 def data_docs_key(day: str, upload_id: int, kind: str) -> str:
     return f"reports/{day}/datadocs/upload-{upload_id}-{kind}.html"
 
 
-def _publish_data_docs(svc: Services, upload_id: int, kind: str, validation: Any) -> None:
-    """Data Docs of this gate run under reports/<date>/datadocs/ (offline, masked); never fails the upload."""
+def _publish_data_docs(svc: Services, upload_ids: list[int], kind: str, validation: Any) -> None:
+    """Data Docs of this gate run under reports/<date>/datadocs/ (offline, masked), rendered once and kept
+    under each upload it covered; never fails the uploads."""
     from expectations.datadocs import offline_html
 
     try:
-        html = offline_html(validation, f"skillsub {kind} gate, upload {upload_id}")
-        svc.store.put(data_docs_key(svc.now().date().isoformat(), upload_id, kind), html.encode("utf-8"),
-                      "text/html; charset=utf-8")
+        html = offline_html(validation, "\x00title\x00")
+        for upload_id in upload_ids:
+            page = html.replace("\x00title\x00", f"skillsub {kind} gate, upload {upload_id}", 1)
+            svc.store.put(data_docs_key(svc.now().date().isoformat(), upload_id, kind), page.encode("utf-8"),
+                          "text/html; charset=utf-8")
     except Exception:
-        log.exception("Data Docs for upload %s not published", upload_id)
+        log.exception("Data Docs for uploads %s not published", upload_ids)
 
 
 def _raw(cells: list[Any], width: int) -> list[str]:

@@ -31,6 +31,18 @@ def pending_keys(svc: Services) -> list[str]:
     return [k for _, _, k in waiting]
 
 
+def is_final(svc: Services, key: str) -> bool:
+    """Whether the object now under `key` (its current ETag) has been processed to the end."""
+    info = svc.store.head(key)
+    if info is None:
+        return True
+    u = db.uploads
+    with svc.engine.connect() as conn:
+        return conn.execute(select(u.c.id).where(
+            u.c.bucket == svc.store.bucket, u.c.key == key, u.c.etag == info.etag,
+            u.c.status.in_(("done", "rejected", "quarantined", "duplicate")))).first() is not None
+
+
 def unanswered(svc: Services) -> list[int]:
     """Uploads whose processing committed but whose outbox answer was not written (a crash in between)."""
     u = db.uploads
@@ -42,9 +54,30 @@ def unanswered(svc: Services) -> list[int]:
 def waiting_with(svc: Services, key: str) -> list[str]:
     """What a triggered run for `key` processes, in order: pending reference data and every pending
     upload of the same institution (earlier stages first), so a burst is drained by its first run."""
+    keys = _institution_of(pending_keys(svc), key)
+    return keys if key in keys else [*keys, key]
+
+
+def batch_with(svc: Services, keys: list[str], limit: int) -> list[str]:
+    """What a triggered run for `keys` processes, in processing order: what `waiting_with` names for
+    each, plus other pending uploads up to `limit` objects in all, so a burst is gated together."""
+    pending = pending_keys(svc)
+    mine = {k for key in keys for k in _institution_of(pending, key)}
+    chosen = mine | set([k for k in pending if k not in mine][: max(0, limit - len(mine))])
+    return [k for k in pending if k in chosen] + [k for k in keys if k not in chosen]
+
+
+def _institution_of(pending: list[str], key: str) -> list[str]:
     try:
         mine = route(key)
     except BadKey:
         return [key]
-    keys = [k for k in pending_keys(svc) if route(k).area == "reference" or route(k).uscc == mine.uscc]
-    return keys if key in keys else [*keys, key]
+    return [k for k in pending if _area_or_uscc(k) in ("reference", mine.uscc)]
+
+
+def _area_or_uscc(key: str) -> str | None:
+    try:
+        r = route(key)
+    except BadKey:
+        return None
+    return "reference" if r.area == "reference" else r.uscc

@@ -14,9 +14,11 @@ def test_every_check_names_a_catalogued_rule_and_aliases_the_batch(kind: str) ->
     for check in CHECKS[kind]():
         assert check.code in RULES
         if isinstance(check, RowCheck):
-            sql = check.render(7, values)
+            sql = check.render((7, 9), values)
             assert not BATCH_ALIAS.search(sql), f"{check.name}: {{batch}} without an alias"
             assert "$" not in sql, f"{check.name}: unfilled placeholder"
+            assert "upload_id IN (7, 9)" in sql and "= 7" not in sql, f"{check.name}: not over the whole batch"
+            assert "upload_id AS hit_upload" in sql, f"{check.name}: a hit must name its upload"
 
 
 def test_check_names_are_unique_within_a_gate() -> None:
