@@ -80,6 +80,7 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
             stack.save_state(s.stack_file, state)
             orchestration.deploy(s.data_dir, api)
             state.pids["worker"] = orchestration.start_worker(s.data_dir, api)
+            state.pids["upload-worker"] = orchestration.start_upload_worker(s.data_dir, api)
             state.pids["listener"] = orchestration.start_listener(s.data_dir, api)
             stack.save_state(s.stack_file, state)
             typer.echo(f"Prefect UI at {ui}; deployments from prefect.yaml, worker and upload listener running")
@@ -99,7 +100,7 @@ def stack_down() -> None:
     if state is None:
         typer.echo("not running")
         return
-    for name in ("listener", "worker", "prefect-server"):
+    for name in ("listener", "upload-worker", "worker", "prefect-server"):
         if name in state.pids:
             stack.stop_pid(state.pids[name])
     stack.stop_pid(state.pid)

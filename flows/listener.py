@@ -1,17 +1,20 @@
-"""The upload listener: SeaweedFS filer metadata events → a durable `process-upload` flow run.
+"""The upload listener: SeaweedFS filer metadata events → a `process-upload` task run on a warm worker.
 
 Push path of spec/lifecycle.md ("Upload-triggered"). Each new object under inbox/ or reference/
-starts `run_deployment(..., idempotency_key=bucket/key@etag)`: the Prefect database deduplicates
-a notification delivered twice, our own database makes processing exactly-once, and the
-inbox-watcher deployment picks up whatever this listener missed (notes/traps.md).
+is submitted with `process_landed.delay(key)` to the upload workers (flows/upload_worker.py), which
+have everything imported; objects already processed are not submitted again, our own database
+makes processing exactly-once, and the inbox-watcher deployment picks up whatever this listener
+missed (notes/traps.md).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import IO
@@ -51,22 +54,64 @@ def new_object_key(event: dict, bucket: str) -> str | None:
     return key if is_upload_key(key) else None
 
 
-def start_run(bucket: str, key: str, etag: str) -> None:
-    from prefect.deployments import run_deployment
+def start_run(keys: list[str]) -> list[str]:
+    """Submit the objects to the warm upload workers, all in one task run, leaving out those processed
+    already (replayed events); returns what was submitted."""
+    from tasks.pending import is_final
+    from tasks.prefect import process_landed, services
 
-    run_deployment("process-upload/process-upload", parameters={"key": key}, timeout=0,
-                   idempotency_key=f"{bucket}/{key}@{etag}")
+    fresh = [k for k in dict.fromkeys(keys) if not is_final(services(), k)]
+    if fresh:
+        process_landed.delay(fresh)
+    return fresh
+
+
+def bursts(keys: Iterator[str | None], limit: int) -> Iterator[list[str]]:
+    """Group landed keys into bursts: a group ends when no key came for a while (a None from the
+    reader) or when it holds `limit` keys; one upload alone waits only that quiet time."""
+    group: list[str] = []
+    for key in keys:
+        if key is not None:
+            group.append(key)
+        if group and (key is None or len(group) >= limit):
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _landed(stream: IO[str], bucket: str, quiet: float) -> Iterator[str | None]:
+    """Keys of new objects as they land, and None after each `quiet` seconds without one."""
+    found: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        for event in events(stream):
+            key = new_object_key(event, bucket)
+            if key is not None:
+                found.put(key)
+        found.put(StopIteration)
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        try:
+            item = found.get(timeout=quiet)
+        except queue.Empty:
+            yield None
+            continue
+        if item is StopIteration:
+            return
+        yield item
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s listener %(message)s")
-    from infra.bootstrap import make_store
-    from infra.settings import load_settings
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s listener %(message)s")
+    log.setLevel(logging.INFO)
+    from tasks.prefect import services
 
-    settings = load_settings()
+    settings = services().settings  # the composition root: masking installed, store and database wired
+    services().engine.connect().close()  # the database pool is open before the first upload
     state = settings.stack_state() or {}
     filer = state["filer"]
-    store = make_store(settings)
     ready = settings.data_dir / "prefect" / "listener.ready"
     while True:  # weed may restart; the watcher covers the gap
         # Replay a lookback window on every (re)start: objects that landed while we were starting
@@ -75,17 +120,14 @@ def main() -> None:
                                  f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         ready.touch()
-        for event in events(proc.stdout):
-            key = new_object_key(event, settings.bucket)
-            if key is None:
-                continue
+        landed = _landed(proc.stdout, settings.bucket, settings.listener_quiet_ms / 1000)
+        for group in bursts(landed, settings.batch_max_uploads):
             try:
-                info = store.head(key)
-                if info is not None:
-                    start_run(settings.bucket, key, info.etag)  # acknowledged only once this returns
-                    log.info("started process-upload for %s@%s", key, info.etag)
-            except Exception:  # the watcher will find it; never let one event stop the listener
-                log.exception("could not start a run for %s", key)
+                submitted = start_run(group)  # acknowledged only once this returns
+                if submitted:
+                    log.info("submitted %d object(s), first %s", len(submitted), submitted[0])
+            except Exception:  # the watcher will find them; never let one burst stop the listener
+                log.exception("could not start a run for %d object(s)", len(group))
         proc.wait()
         time.sleep(2)
 

@@ -83,14 +83,30 @@ def start_worker(data_dir: Path, api_url: str) -> int:
                   data_dir / "prefect" / "worker.log")
 
 
+def start_upload_worker(data_dir: Path, api_url: str, timeout: float = 180) -> int:
+    """Start the warm Prefect task worker that processes landed objects (flows/upload_worker.py) and
+    wait until it has warmed up, so the first upload is answered as fast as the next."""
+    ready = data_dir / "prefect" / "upload-worker.ready"
+    ready.unlink(missing_ok=True)
+    env = {**environment(data_dir, api_url), "SKILLSUB_READY_FILE": str(ready)}
+    pid = _spawn([sys.executable, "-m", "flows.upload_worker"], env, data_dir / "prefect" / "upload-worker.log")
+    _wait_ready(pid, ready, timeout, "upload worker", data_dir / "prefect" / "upload-worker.log")
+    return pid
+
+
+def _wait_ready(pid: int, ready: Path, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if not pid_alive(pid) or time.monotonic() > deadline:
+            raise StackError(f"the {what} did not start; see {log}")
+        time.sleep(0.2)
+
+
 def start_listener(data_dir: Path, api_url: str, timeout: float = 60) -> int:
     """Start the upload listener and wait until it follows the filer's events."""
     ready = data_dir / "prefect" / "listener.ready"
     ready.unlink(missing_ok=True)
-    pid = _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url), data_dir / "prefect" / "listener.log")
-    deadline = time.monotonic() + timeout
-    while not ready.exists():
-        if not pid_alive(pid) or time.monotonic() > deadline:
-            raise StackError(f"the upload listener did not start; see {data_dir / 'prefect' / 'listener.log'}")
-        time.sleep(0.2)
+    log = data_dir / "prefect" / "listener.log"
+    pid = _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url), log)
+    _wait_ready(pid, ready, timeout, "upload listener", log)
     return pid

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     s3_retries: int = Field(5, ge=0)
     # An upload claimed longer ago than this by a worker that never finished is claimed again.
     processing_lease_seconds: int = Field(3600, ge=0)
+    # At most this many objects per triggered run: a burst is gated together, a backlog in bites.
+    batch_max_uploads: int = Field(200, gt=0)
+    # Warm task-worker threads per upload worker process (`skillsub stack up` starts one process).
+    upload_worker_limit: int = Field(4, gt=0)
+    # The listener submits the objects of a burst together once no new one landed for this long.
+    listener_quiet_ms: int = Field(150, ge=0)
 
     @field_validator("database_url", "db_owner_url")
     @classmethod

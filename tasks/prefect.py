@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from prefect import task
 from prefect.runtime import flow_run
 
 from infra.bootstrap import Services, bootstrap
 
 _services: Services | None = None
+log = logging.getLogger(__name__)
+_one_at_a_time = threading.Lock()  # threads of one task worker; the database lock covers other processes
 
 
 def services() -> Services:
@@ -47,27 +53,61 @@ def list_waiting_with(key: str) -> list[str]:
 @task(name="process-object", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
 def process_object(key: str) -> dict:
     """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256)."""
+    return process_objects.fn([key])[0]
+
+
+@task(name="process-objects", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
+def process_objects(keys: list[str]) -> list[dict]:
+    """Read, parse, gate, apply and answer objects in order; uploads that cannot meet share a gate run."""
     from dataclasses import asdict
 
-    from tasks.ingest import process_object as use_case
+    from tasks.ingest import process_batch
 
-    outcome = use_case(services(), key, run_id())
-    if outcome.upload_id is not None and outcome.status != "skipped":
-        publish_gate(outcome.upload_id)
-    return asdict(outcome)
+    outcomes = process_batch(services(), keys, run_id())
+    publish_gate([o.upload_id for o in outcomes if o.upload_id is not None and o.status != "skipped"])
+    return [asdict(o) for o in outcomes]
 
 
-def publish_gate(upload_id: int) -> None:
-    """A table artifact (rule, count, effect, masked examples) and a markdown summary for one gate run."""
+@task(name="process-upload", retries=2, retry_delay_seconds=[1, 5], tags=["upload", "trigger"])
+def process_landed(keys: list[str]) -> list[dict]:
+    """Process landed objects with what waits with them (their institutions' earlier stages, other uploads)."""
+    from dataclasses import asdict
+
+    from infra.database import exclusive
+    from tasks.ingest import process_batch
+    from tasks.pending import batch_with, is_final
+
+    svc = services()
+    keys = [k for k in keys if not is_final(svc, k)]  # runs before this one took the others with their batch
+    if not keys:
+        return []
+    # One processor at a time: an institution's uploads are gated in stage order whichever worker claims them.
+    with _one_at_a_time, exclusive(svc.engine, "skillsub:process-upload"):
+        started = time.perf_counter()
+        outcomes = process_batch(svc, batch_with(svc, keys, svc.settings.batch_max_uploads), run_id())
+        log.info("%d object(s) processed in %.2f s", len(outcomes), time.perf_counter() - started)
+    publish_gate([o.upload_id for o in outcomes if o.upload_id is not None and o.status != "skipped"])
+    return [asdict(o) for o in outcomes if o.status != "skipped" or o.key in keys]
+
+
+def publish_gate(upload_ids: list[int]) -> None:
+    """A table artifact (rule, count, effect, masked examples) and a markdown summary for the uploads gated."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     from tasks.artifacts import gate_tables
 
-    table, summary = gate_tables(services(), upload_id)
-    create_table_artifact(key="gate-findings", table=table or [{"rule_code": "-", "findings": 0, "effect": "-",
+    if not upload_ids:
+        return
+    tables, summaries = [], []
+    for upload_id in upload_ids:
+        table, summary = gate_tables(services(), upload_id)
+        tables += [{"upload": upload_id, **row} for row in table] if len(upload_ids) > 1 else table
+        summaries.append(summary)
+    what = f"upload {upload_ids[0]}" if len(upload_ids) == 1 else f"{len(upload_ids)} uploads ({upload_ids[0]}…)"
+    create_table_artifact(key="gate-findings", table=tables or [{"rule_code": "-", "findings": 0, "effect": "-",
                                                                  "examples": "no findings"}],
-                          description=f"Findings of upload {upload_id} by rule code")
-    create_markdown_artifact(key="gate-summary", markdown=summary, description=f"Upload {upload_id}")
+                          description=f"Findings of {what} by rule code")
+    create_markdown_artifact(key="gate-summary", markdown="\n".join(summaries), description=what.capitalize())
 
 
 @task(name="answer-unanswered", retries=2, retry_delay_seconds=[2, 10])

@@ -61,6 +61,20 @@ def test_an_upload_is_answered_without_any_processing_command(stack) -> None:  #
     result = wait_for(s3, "skillsub", roster.replace("inbox/", "outbox/", 1).rsplit(".", 1)[0] + ".result.csv")
     rows = result.splitlines()
     assert rows[1].endswith(",2,accepted,,,") and "ENR-SHARED-PHONE" in rows[2]
+    # Processed on the warm upload worker: task runs in the Prefect UI, with the gate's artifacts.
+    seen = json.loads(_api(env, status, """
+import asyncio, json
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, TaskRunFilter, TaskRunFilterName
+async def main():
+    async with get_client() as c:
+        runs = await c.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="process-upload")))
+        arts = await c.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["gate-findings"])))
+        print(json.dumps({"runs": [r.state.type.value for r in runs if r.state],
+                          "artifacts": sorted({str(a.task_run_id) for a in arts if a.task_run_id})}))
+asyncio.run(main())
+"""))
+    assert "COMPLETED" in seen["runs"] and seen["artifacts"]
 
     # A missed notification: the listener is down when the file lands; the watcher finds it.
     os.kill(_pid(env, "listener"), 15)
