@@ -141,7 +141,8 @@ class Gate:
                     raise RuntimeError(f"gate check {name} failed to run: {problem}")
                 rows = self.offending_rows(by_name[name], table, upload_id)
                 hits.extend(rows)
-            outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
+            outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success),
+                             "rows": len({h.row_no for h in rows})})  # rows, not hits: a row meets several others
         return GateResult(kind, bool(result.success), hits, outcomes, result)
 
     def ledger_balances(self) -> list[dict[str, Any]]:

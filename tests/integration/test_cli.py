@@ -117,7 +117,8 @@ def test_export_findings_command_writes_csv(engine, tmp_path: Path) -> None:  # 
                    "--format", "csv", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert out.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(
-        ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number", "evidence", "run_id", "created_at"])
+        ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number", "reason_zh",
+         "reason_en", "evidence", "run_id", "created_at"])
 
 
 def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed, tmp_path: Path) -> None:  # noqa: ANN001
