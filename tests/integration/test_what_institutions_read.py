@@ -10,6 +10,7 @@ import pytest
 
 from tasks import exports
 from tests.integration.world import A, B, World, people
+from tests.ledgerbook import accounted
 
 
 @pytest.fixture
@@ -37,6 +38,8 @@ def test_the_summary_counts_rows_per_rule_code_exactly_as_the_answered_rows_show
     out, _ = planted_roster(w)
     result, summary = w.outbox(out)
     answered = list(csv.DictReader(io.StringIO(result)))
+    accounted("planted roster answered row by row", files=1, files_answered=1, rows=7, rows_answered=len(answered))
+    assert len(answered) == summary["rows"]["total"] == 7
     rows_with = {code: sum(code in r["rule_codes"].split(";") for r in answered)
                  for code in {c for r in answered for c in r["rule_codes"].split(";") if c}}
     assert rows_with["ENR-SHARED-PHONE"] == 3 and rows_with["ENR-DUPLICATE"] == 1  # the repeat, not the first
