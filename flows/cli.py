@@ -313,7 +313,7 @@ def rerun_cmd(stage: str = typer.Option(..., "--stage", help="filing, enrollment
     from tasks.rerun import RerunRefused, check_request
 
     try:  # a request that cannot run is refused here, not as a failed flow run with a traceback
-        check_request(_db_only(), stage, class_ref, institution, date_from, date_to, auditor, reason)
+        check_request(_db_only(), stage, class_ref, institution, date_from, date_to, auditor, reason, known_scope=True)
     except RerunRefused as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -75,8 +75,10 @@ def _day(option: str, value: str | None) -> date | None:
 
 
 def check_request(svc: Services, stage: str, class_ref: str | None, institution: str | None,
-                  date_from: str | None, date_to: str | None, auditor: str, reason: str) -> None:
-    """Refuse, in one line, a re-run that cannot run: before any flow starts and before the audit log records it."""
+                  date_from: str | None, date_to: str | None, auditor: str, reason: str, *,
+                  known_scope: bool = False) -> None:
+    """Refuse, in one line, a re-run that cannot run: before any flow starts and before the audit log records it.
+    known_scope (the command line): a class or institution the database does not know is a typo, not an empty run."""
     if stage not in STAGES:
         raise RerunRefused(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
     if not auditor.strip() or not reason.strip():
@@ -86,12 +88,14 @@ def check_request(svc: Services, stage: str, class_ref: str | None, institution:
     start, end = _day("--from", date_from), _day("--to", date_to)
     if start and end and end < start:
         raise RerunRefused(f"--to {date_to} is before --from {date_from}")
+    if class_ref and not class_ref.partition("/")[2]:
+        raise RerunRefused("--class takes USCC/CLASS_ID")
+    if not known_scope:
+        return
     c = db.classes
     with svc.engine.connect() as conn:
         if class_ref:
             uscc, _, class_id = class_ref.partition("/")
-            if not class_id:
-                raise RerunRefused("--class takes USCC/CLASS_ID")
             if conn.execute(select(c.c.id).where(c.c.uscc == uscc, c.c.class_id == class_id)).first() is None:
                 raise RerunRefused(f"unknown class {class_ref}: no class {class_id!r} filed by {uscc}")
         if institution:
