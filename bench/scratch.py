@@ -14,7 +14,7 @@ def scratch_database() -> Iterator[str]:
 
     from infra.database import upgrade
 
-    admin_url = os.environ.get("SKILLSUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    admin_url = os.environ.get("SKILLSUB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     name = f"skillsub_bench_{uuid.uuid4().hex[:6]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:

@@ -168,8 +168,9 @@ class Gate:
                     raise RuntimeError(f"gate check {name} failed to run: {problem}")
                 seen, rows = self.offending_rows(by_name[name], table, ids)
                 hits.extend(rows)
-                per_upload[name] = {u: (seen.get(u, 0), sum(1 for h in rows if h.upload_id == u)) for u in ids}
-            outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success), "rows": len(rows)})
+                per_upload[name] = {u: (seen.get(u, 0), len({h.row_no for h in rows if h.upload_id == u})) for u in ids}
+            outcomes.append({"check": name, "rule_code": by_name[name].code, "success": bool(r.success),
+                             "rows": len({(h.upload_id, h.row_no) for h in rows})})  # rows, not hits: a row meets several others
         return GateResult(kind, bool(result.success), hits, outcomes, result, ids, per_upload)
 
     def ledger_balances(self) -> list[dict[str, Any]]:

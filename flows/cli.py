@@ -70,6 +70,7 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
     if state and stack.pid_alive(state.pid):
         typer.echo(f"already up: {state.s3_endpoint_url} (bucket {state.bucket})")
         return
+    _migrate_if_needed(s)
     try:
         state = stack.start(s.data_dir, s.bucket)
         stack.save_state(s.stack_file, state)
@@ -88,6 +89,23 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo("endpoint, bucket and credentials: skillsub stack status --json")
+
+
+def _migrate_if_needed(s) -> None:  # noqa: ANN001
+    """Every run on a never-migrated database would fail: migrate it first, or say in one line why not."""
+    from infra.database import is_at_head
+
+    try:
+        if is_at_head(s.migration_url):
+            return
+        typer.echo("the database was not migrated: running skillsub db upgrade")
+        db_upgrade()
+    except typer.Exit:
+        raise
+    except Exception as exc:  # unreachable or not ours to migrate: the operator must act
+        typer.echo(f"skillsub: the database is not migrated and skillsub db upgrade failed: "
+                   f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True)
+        raise typer.Exit(2) from None
 
 
 @stack_app.command("down")
@@ -284,14 +302,26 @@ def nightly(as_of: str | None = typer.Option(None, "--date", help="as-of date YY
 def rerun_cmd(stage: str = typer.Option(..., "--stage", help="filing, enrollment, attendance, assessment, certificate, advance, settlement or all"),
               class_ref: str | None = typer.Option(None, "--class", help="USCC/CLASS_ID"),
               institution: str | None = typer.Option(None, "--institution", help="USCC"),
-              date_from: str | None = typer.Option(None, "--from"), date_to: str | None = typer.Option(None, "--to"),
+              date_from: str | None = typer.Option(None, "--from", help="classes ending on or after this date, YYYY-MM-DD"),
+              date_to: str | None = typer.Option(None, "--to", help="classes starting on or before this date, YYYY-MM-DD"),
               dry_run: bool = typer.Option(False, "--dry-run", help="report what would change, change nothing"),
               auditor: str = typer.Option(..., "--auditor"), reason: str = typer.Option(..., "--reason")) -> None:
     """Re-run a stage with today's rules and policy for a class, an institution or a date range."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from flows.rerun import rerun
     from tasks import prefect as ptasks
-    from tasks.rerun import RerunRefused
+    from tasks.rerun import RerunRefused, check_request
 
+    try:  # a request that cannot run is refused here, not as a failed flow run with a traceback
+        check_request(_db_only(), stage, class_ref, institution, date_from, date_to, auditor, reason, known_scope=True)
+    except RerunRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        typer.echo(f"skillsub: cannot read the database (not migrated? skillsub db upgrade): "
+                   f"{type(exc).__name__}", err=True)
+        raise typer.Exit(2) from None
     ptasks.use(_services())
     try:
         report = rerun(stage, class_ref, institution, date_from, date_to, dry_run, auditor, reason)

@@ -54,6 +54,20 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def is_at_head(url: str) -> bool:
+    """Whether the database carries every migration (a never-migrated database has no revision at all)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
 def analyze_staging(engine: Engine, table: str) -> None:
     """Fresh staged rows have no statistics; without them PostgreSQL's planner picks nested loops over
     the whole staging table for the cross-record rules (seconds instead of ms). The application role

@@ -24,6 +24,7 @@ def _optional(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return None
         return parser(value)
 
+    parse.parser = parser  # type: ignore[attr-defined]  # schemas/docs.py describes the cell format from it
     return parse
 
 

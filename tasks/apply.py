@@ -37,7 +37,7 @@ def reject_file(svc: Services, r: Route, upload_id: int, run_id: str, key: str, 
         conn.execute(insert(db.findings).values(
             rule_code=code, stage=UPLOAD_STAGE.get(r.kind, "filing") if r.area == "inbox" else "filing",
             effect=RULES[code].effect.value, status="none", uscc=r.uscc,
-            evidence=json.dumps({"key": key, "reason": reason}, ensure_ascii=False),
+            evidence=json.dumps({"key": key, "reason": reason, "reason_zh": zh, "reason_en": en}, ensure_ascii=False),
             run_id=run_id, upload_id=upload_id, created_at=svc.now(),
         ))
         counts = {"total": len(verdicts), "accepted": 0, "rejected": len(verdicts), "flagged": 0}
@@ -108,10 +108,15 @@ def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, uplo
     now = svc.now()
     rows: list[dict[str, Any]] = []
     seen: set[tuple] = set()
+    staged_ids = _staged_ids(conn, kind, upload_id) if any(h.id_number is None for h in hits) else {}
     for h in hits:
         rule = RULES[h.code]
         stage = rule.stage if rule.stage != "any" else kind.stage
         entity_id = None if rule.effect == Effect.HOLD_CLASS else h.id_number
+        if entity_id is None and rule.effect not in _ENTITY_EFFECTS:
+            # A check that selects no ID (ROW-UNKNOWN-CLASS, ROW-FORMAT …) still names the row's trainee
+            # (spec/rules.md: a finding carries the person's ID number where one is involved).
+            entity_id = staged_ids.get(h.row_no)
         parties = [(r.uscc, h.class_id, entity_id, h.row_no, upload_id)]
         if h.other_class_id is not None:
             other_id = None if rule.effect == Effect.HOLD_CLASS else (h.other_id_number or h.id_number)
@@ -132,6 +137,16 @@ def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, uplo
                          "run_id": run_id, "upload_id": up, "row_no": row_no, "created_at": now})
     if rows:
         conn.execute(insert(db.findings), rows)
+
+
+def _staged_ids(conn: Connection, kind: Kind, upload_id: int) -> dict[int, str]:
+    """Row number → the ID number it names, for an upload whose file has an ID column."""
+    staging = kind.staging
+    if "id_number" not in staging.c:
+        return {}
+    rows = conn.execute(select(staging.c.row_no, staging.c.id_number).where(
+        staging.c.upload_id == upload_id, staging.c.id_number.is_not(None)))
+    return {row_no: id_number for row_no, id_number in rows}
 
 
 def _open_finding(conn: Connection, code: str, uscc: str | None, class_id: str | None, id_number: str | None) -> bool:

@@ -14,10 +14,11 @@ from infra import db
 from infra.bootstrap import Services
 from schemas.cells import fen_to_yuan
 from schemas.idcard import mask_id
+from schemas.rules import RULES, reasons
 from tasks.outbox import neutralise
 
 FINDING_COLUMNS = ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number",
-                   "evidence", "run_id", "created_at"]
+                   "reason_zh", "reason_en", "evidence", "run_id", "created_at"]
 _ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{17}[0-9X])(?![0-9])")
 
 
@@ -31,14 +32,33 @@ def findings(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
         rows = conn.execute(select(f).order_by(f.c.id)).mappings().all()
     out = []
     for r in rows:
+        evidence = r["evidence"] if unmask else mask_text(r["evidence"])
+        zh, en = _finding_reasons(r["rule_code"], evidence)
         out.append({
             "finding_id": r["id"], "rule_code": r["rule_code"], "stage": r["stage"], "effect": r["effect"],
             "status": r["status"], "uscc": r["uscc"], "class_id": r["class_id"],
             "id_number": r["id_number"] if unmask else mask_id(r["id_number"]),
-            "evidence": r["evidence"] if unmask else mask_text(r["evidence"]),
+            "reason_zh": zh, "reason_en": en, "evidence": _evidence(evidence),
             "run_id": r["run_id"], "created_at": str(r["created_at"]),
         })
     return out
+
+
+def _evidence(text: str | None) -> Any:
+    """An object in JSON exports (a string holding JSON is no use to a reader's tools); CSV writes it as JSON."""
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:  # evidence written by hand or by an older version: kept as it is
+        return {"text": text}
+
+
+def _finding_reasons(code: str, evidence: str | None) -> tuple[str, str]:
+    """The rule's reason in Chinese and English with the finding's own detail, as the outbox words it."""
+    if code not in RULES:
+        return "", ""
+    ev = _evidence(evidence)
+    detail = (ev.get("detail") or ev.get("reason")) if isinstance(ev, dict) else None
+    return reasons([code], {code: str(detail)} if detail else None)
 
 
 TRAINEE_COLUMNS = ["uscc", "class_id", "id_number", "name", "enrolment_verdict", "attended_hours", "scheduled_hours",
@@ -142,5 +162,13 @@ def render(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> str:
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: neutralise("" if r[k] is None else str(r[k])) for k in columns})
+        w.writerow({k: neutralise(_cell(r[k])) for k in columns})
     return "\ufeff" + buf.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)

@@ -22,6 +22,7 @@ from infra.database import analyze_staging, bulk_insert
 from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
+from schemas.rules import reasons
 from tasks import apply as applying
 from tasks import batching, money, outbox, reference
 from tasks.kinds import KINDS, Kind, StageContext
@@ -344,7 +345,7 @@ def _quarantine(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
         data = b""
     if data:
         svc.store.put(f"quarantine/{key}", data)
-    svc.store.put(f"quarantine/{key}.reason.txt", f"{code}: {reason}\n".encode(), "text/plain; charset=utf-8")
+    svc.store.put(f"quarantine/{key}.reason.txt", _reason_text(code, reason), "text/plain; charset=utf-8")
     applying.reject_file(svc, r, upload_id, run_id, key, code, reason, {}, status="quarantined")
     outbox.answer(svc, upload_id)
     return Outcome(key, "quarantined", upload_id, reason=f"{code}: {reason}")
@@ -355,8 +356,15 @@ def _misplaced(svc: Services, key: str, reason: str) -> Outcome:
     if svc.store.head(f"quarantine/{key}.reason.txt") is None:
         data = svc.store.get(key)
         svc.store.put(f"quarantine/{key}", data)
-        svc.store.put(f"quarantine/{key}.reason.txt", f"FILE-UNREADABLE: {reason}\n".encode(), "text/plain; charset=utf-8")
+        svc.store.put(f"quarantine/{key}.reason.txt", _reason_text("FILE-UNREADABLE", reason),
+                      "text/plain; charset=utf-8")
     return Outcome(key, "quarantined", reason=reason)
+
+
+def _reason_text(code: str, detail: str) -> bytes:
+    """The quarantine reason an institution reads: the rule in Chinese, then in English, with the detail."""
+    zh, en = reasons([code], {code: detail})
+    return f"{zh}\n{en}\n".encode()
 
 
 def _cleanup(svc: Services, r: Route, upload_id: int, reason: str) -> None:

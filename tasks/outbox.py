@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,6 +14,7 @@ from sqlalchemy import select, update
 from infra import db
 from infra.bootstrap import Services
 from schemas.layout import Route, outbox_prefix
+from schemas.rules import RULES, reasons
 
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
@@ -51,16 +54,20 @@ def answer(svc: Services, upload_id: int) -> str:
         cells = [neutralise(c) for c in json.loads(v["raw"])]
         w.writerow([*cells, v["row_no"], v["verdict"], v["rule_codes"], neutralise(v["reason_zh"] or ""),
                     neutralise(v["reason_en"] or "")])
+    reason_zh, reason_en = _file_reasons(src["reason"])
     if not verdicts and src["status"] in ("quarantined", "rejected"):
-        code, _, why = (src["reason"] or "").partition(": ")
-        w.writerow([""] * len(header_info["cells"]) + [0, "rejected", code, why, why])
+        code = (src["reason"] or "").partition(": ")[0]
+        w.writerow([""] * len(header_info["cells"]) + [0, "rejected", code, reason_zh, reason_en])
+    by_code = rows_by_code(verdicts)
     summary: dict[str, Any] = {
         "key": up["key"], "upload_id": upload_id, "run_id": up["run_id"], "sha256": up["sha256"],
         "status": up["status"], "duplicate": up["status"] == "duplicate", "duplicate_of": up["duplicate_of"],
         "gate": _gate_outcome(src["status"], src["rows_rejected"], src["rows_flagged"]),
         "failed_checks": [{"rule_code": c["rule_code"], "check": c["check"], "rows": c["rows"]}
-                          for c in json.loads(src["gate_checks"] or "[]") if not c["success"]],
-        "reason": src["reason"],
+                          for c in json.loads(src["gate_checks"] or "[]") if not c["success"] and c["rows"]],
+        "rule_codes": {code: {"rows": n, "effect": RULES[code].effect.value, "zh": RULES[code].zh,
+                              "en": RULES[code].en} for code, n in sorted(by_code.items())},
+        "reason": src["reason"], "reason_zh": reason_zh, "reason_en": reason_en,
         "rows": {"total": src["rows_total"] or 0, "accepted": src["rows_accepted"] or 0,
                  "rejected": src["rows_rejected"] or 0, "accepted_flagged": src["rows_flagged"] or 0},
         "ignored_columns": header_info.get("ignored", []),
@@ -74,6 +81,19 @@ def answer(svc: Services, upload_id: int) -> str:
     with svc.engine.begin() as conn:
         conn.execute(update(u).where(u.c.id == upload_id).values(answered_at=svc.now()))
     return prefix
+
+
+def rows_by_code(verdicts: Sequence[Mapping[str, Any]]) -> Counter[str]:
+    """How many rows carry each rule code: the counts an institution checks against the verdicts."""
+    return Counter(code for v in verdicts for code in set((v["rule_codes"] or "").split(";")) if code)
+
+
+def _file_reasons(reason: str | None) -> tuple[str, str]:
+    """A file-level reason ("CODE: detail") in Chinese and English; empty when the file was not rejected."""
+    code, _, detail = (reason or "").partition(": ")
+    if code not in RULES:
+        return reason or "", reason or ""
+    return reasons([code], {code: detail})
 
 
 def _gate_outcome(status: str, rejected: int | None, flagged: int | None) -> str:

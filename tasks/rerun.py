@@ -56,8 +56,6 @@ def select_classes(svc: Services, class_ref: str | None, institution: str | None
     q = select(c.c.uscc, c.c.class_id)
     if class_ref:
         uscc, _, class_id = class_ref.partition("/")
-        if not class_id:
-            raise RerunRefused("--class takes USCC/CLASS_ID")
         q = q.where(c.c.uscc == uscc, c.c.class_id == class_id)
     if institution:
         q = q.where(c.c.uscc == institution)
@@ -69,14 +67,47 @@ def select_classes(svc: Services, class_ref: str | None, institution: str | None
         return [tuple(r) for r in conn.execute(q.order_by(c.c.uscc, c.c.class_id))]
 
 
-def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | None, date_from: str | None,
-          date_to: str | None, *, dry_run: bool, auditor: str, reason: str, run_id: str) -> RerunReport:
+def _day(option: str, value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise RerunRefused(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def check_request(svc: Services, stage: str, class_ref: str | None, institution: str | None,
+                  date_from: str | None, date_to: str | None, auditor: str, reason: str, *,
+                  known_scope: bool = False) -> None:
+    """Refuse, in one line, a re-run that cannot run: before any flow starts and before the audit log records it.
+    known_scope (the command line): a class or institution the database does not know is a typo, not an empty run."""
     if stage not in STAGES:
         raise RerunRefused(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
     if not auditor.strip() or not reason.strip():
         raise RerunRefused("a re-run records the auditor and the reason: both are required")
     if not (class_ref or institution or date_from or date_to):
         raise RerunRefused("name a class, an institution or a date range")
+    start, end = _day("--from", date_from), _day("--to", date_to)
+    if start and end and end < start:
+        raise RerunRefused(f"--to {date_to} is before --from {date_from}")
+    if class_ref and not class_ref.partition("/")[2]:
+        raise RerunRefused("--class takes USCC/CLASS_ID")
+    if not known_scope:
+        return
+    c = db.classes
+    with svc.engine.connect() as conn:
+        if class_ref:
+            uscc, _, class_id = class_ref.partition("/")
+            if conn.execute(select(c.c.id).where(c.c.uscc == uscc, c.c.class_id == class_id)).first() is None:
+                raise RerunRefused(f"unknown class {class_ref}: no class {class_id!r} filed by {uscc}")
+        if institution:
+            known = conn.execute(select(c.c.id).where(c.c.uscc == institution).limit(1)).first() or conn.execute(
+                select(db.institutions.c.uscc).where(db.institutions.c.uscc == institution)).first()
+            if known is None:
+                raise RerunRefused(f"unknown institution {institution}: not in the registry and no class filed")
+
+
+def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | None, date_from: str | None,
+          date_to: str | None, *, dry_run: bool, auditor: str, reason: str, run_id: str) -> RerunReport:
+    check_request(svc, stage, class_ref, institution, date_from, date_to, auditor, reason)
     classes = select_classes(svc, class_ref, institution, date_from, date_to)
     with svc.engine.begin() as conn:  # recorded first: a dry run leaves only this behind
         conn.execute(insert(db.audit_log).values(

@@ -19,7 +19,7 @@ from infra.objectstore import MemoryStore
 from infra.samples import csv_bytes, xlsx_bytes
 from tests.conftest import _engine, _wipe, make_services
 from tests.integration.world import A, World, people
-from tests.ledgerbook import tried
+from tests.ledgerbook import accounted, tried
 
 HEADER = ["班级编号", "身份证号", "姓名", "手机号", "人员类别", "出资方", "报名日期"]
 FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "@HYPERLINK(\"http://x\")", "-1+2", "\t=1+1", "\r=2"]
@@ -82,6 +82,8 @@ def test_every_file_gets_an_answer_every_row_a_verdict_and_nothing_half_loaded(w
         loaded = conn.execute(select(func.count()).select_from(db.enrolments).where(
             db.enrolments.c.upload_id == out.upload_id)).scalar_one()
         staged = conn.execute(select(func.count()).select_from(db.stg_roster)).scalar_one()
+    accounted(f"hostile upload ({shape})", files=1, files_answered=int(summary["upload_id"] == out.upload_id),
+              rows=summary["rows"]["total"], rows_answered=len(list(csv.reader(io.StringIO(result)))) - 1)
     assert staged == 0
     if out.status == "done":
         assert sum(verdicts.values()) == summary["rows"]["total"]  # every row has its verdict

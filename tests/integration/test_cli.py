@@ -14,7 +14,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.world import A, World, people
+from infra.database import is_at_head
+from tests.integration.world import A, D, World, people
 
 
 def skillsub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -33,6 +34,8 @@ def test_stack_up_status_down_runs_an_authenticated_store(tmp_path: Path) -> Non
     up = skillsub(env, "stack", "up")
     assert up.returncode == 0, up.stderr
     try:
+        assert "the database was not migrated: running skillsub db upgrade" in up.stdout
+        assert is_at_head(f"sqlite:///{tmp_path / 'skillsub.db'}")  # a fresh data dir: runs find their tables
         status = json.loads(skillsub(env, "stack", "status", "--json").stdout)
         assert status["running"] and status["bucket"] == "skillsub"
         assert oct((tmp_path / "stack.json").stat().st_mode & 0o777) == "0o600"
@@ -55,6 +58,39 @@ def w(svc) -> World:  # noqa: ANN001
     world.registries()
     world.file_class("A-1", sessions=0)
     return world
+
+
+def test_a_rerun_that_cannot_run_is_refused_in_one_line_before_any_flow_starts(w: World, tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from infra import db
+
+    env = {"SKILLSUB_DATABASE_URL": w.svc.engine.url.render_as_string(hide_password=False),
+           "SKILLSUB_DATA_DIR": str(tmp_path)}
+    who = ("--auditor", "审计员", "--reason", "check")
+    refusals = {
+        ("--stage", "bogus", "--institution", A): "unknown stage 'bogus': use one of all, filing",
+        ("--stage", "all", "--from", "2026-13-45"): "--from '2026-13-45' is not a date: use YYYY-MM-DD",
+        ("--stage", "all", "--from", "2026-11-01", "--to", "2026-10-01"): "--to 2026-10-01 is before --from 2026-11-01",
+        ("--stage", "all", "--class", f"{A}/NO-SUCH"): f"unknown class {A}/NO-SUCH",
+        ("--stage", "all", "--institution", D): f"unknown institution {D}",
+    }
+    for args, message in refusals.items():
+        out = skillsub(env, "rerun", *args, *who)
+        assert (out.returncode, out.stdout) == (2, ""), out.stderr
+        assert out.stderr.count("\n") == 1 and out.stderr.startswith(f"skillsub: {message}"), out.stderr
+    with w.svc.engine.connect() as conn:  # nothing ran: not even the audit log recorded a re-run
+        assert conn.execute(select(func.count()).select_from(db.audit_log)).scalar_one() == 0
+
+
+def test_every_option_taking_a_date_names_its_format() -> None:
+    env = {"COLUMNS": "200", "TERM": "dumb"}
+    rerun_help = skillsub(env, "rerun", "--help").stdout
+    nightly_help = skillsub(env, "nightly", "--help").stdout
+    for option in ("--from", "--to"):
+        line = next(x for x in rerun_help.splitlines() if f"{option} " in x)
+        assert "YYYY-MM-DD" in line, line
+    assert "YYYY-MM-DD" in next(x for x in nightly_help.splitlines() if "--date" in x)
 
 
 def test_export_findings_masks_id_numbers_unless_asked(w: World, tmp_path: Path) -> None:
@@ -81,7 +117,8 @@ def test_export_findings_command_writes_csv(engine, tmp_path: Path) -> None:  # 
                    "--format", "csv", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert out.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(
-        ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number", "evidence", "run_id", "created_at"])
+        ["finding_id", "rule_code", "stage", "effect", "status", "uscc", "class_id", "id_number", "reason_zh",
+         "reason_en", "evidence", "run_id", "created_at"])
 
 
 def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed, tmp_path: Path) -> None:  # noqa: ANN001

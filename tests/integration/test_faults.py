@@ -23,7 +23,7 @@ from tasks.pending import pending_keys, unanswered
 from tests.conftest import PG_ADMIN, make_services
 from tests.integration.test_money import AFTER, claim, entries, nightly, run_class
 from tests.integration.world import TODAY, A, World, people
-from tests.ledgerbook import survived
+from tests.ledgerbook import accounted, survived
 
 ROSTER = ["class_id", "id_number", "name", "phone", "category", "payer", "enrolled_on"]
 
@@ -77,6 +77,9 @@ def test_s3_down_during_process_retries_then_the_upload_waits_and_is_processed_o
     own_weed[0] = stack.restart(state)
     assert pending_keys(w.svc) == [key]  # still waiting: the sweep will pick it up
     assert process_object(w.svc, key, "run-back").status == "done"
+    accounted("upload after an S3 restart", files=1,
+              files_answered=int(w.svc.store.head(f"outbox/{A}/roster/r.summary.json") is not None),
+              rows=3, rows_answered=w.count(db.row_verdicts) - verdicts_before)
     assert w.count(db.enrolments) == 3
     assert w.svc.store.head(f"outbox/{A}/roster/r.summary.json") is not None
     survived("S3 server killed before an upload was read: retried, waited, processed after restart")
@@ -116,8 +119,11 @@ def test_s3_dying_before_the_answer_keeps_the_verdicts_and_the_answer_is_written
     assert unanswered(w.svc) == []
     with w.svc.engine.connect() as conn:
         assert conn.execute(roster_verdicts).scalar_one() == 3
+    answer = w.svc.store.get(f"outbox/{A}/roster/r.result.csv").decode("utf-8-sig")
+    accounted("answer written after an S3 restart", files=1, files_answered=1,
+              rows=3, rows_answered=len(answer.splitlines()) - 1)
     assert w.count(db.enrolments) == 3
-    assert b"accepted" in w.svc.store.get(f"outbox/{A}/roster/r.result.csv")
+    assert "accepted" in answer
     survived("S3 server killed between the verdicts and the answer: verdicts kept, answer written after restart")
 
 
