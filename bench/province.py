@@ -21,6 +21,7 @@ import argparse
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -58,6 +59,7 @@ class Clock:
     """Times named stages; stages of the same name add up (uploads of each kind are one "upload" line)."""
 
     stages: dict[str, Timing] = field(default_factory=dict)
+    progress: bool = True
 
     @contextmanager
     def stage(self, name: str, rows: int) -> Iterator[None]:
@@ -81,6 +83,8 @@ class Clock:
             s.seconds += time.perf_counter() - t
             s.cpu += time.process_time() - c
             s.peak_rss = max(s.peak_rss, peak[0], _rss_bytes())
+            if self.progress:
+                print(f"  … {name}: {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
 
     def total(self, prefix: str) -> float:
         return sum(s.seconds for n, s in self.stages.items() if n.startswith(prefix))
@@ -131,11 +135,26 @@ def pipeline(day, clock: Clock, workdir: Path) -> list[str]:  # noqa: ANN001
                 statuses[o["status"]] = statuses.get(o["status"], 0) + 1
             print(f"pipeline: uploads {statuses}; row verdicts {dict(counts)}")
             print(f"pipeline: findings by rule code {dict(sorted(by_code.items()))}")
+            _print_db_size(svc.engine, sum(day.rows.values()))
             svc.engine.dispose()
     finally:
         if not shared:
             stack.stop_pid(state.pid)
     return missing
+
+
+def _print_db_size(engine, rows: int) -> None:  # noqa: ANN001
+    """What the day costs in PostgreSQL (tables, indexes and TOAST), for sizing a national deployment."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+        tables = conn.execute(text(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2 DESC LIMIT 6")).all()
+    biggest = ", ".join(f"{name} {size / 2**20:.0f} MiB" for name, size in tables)
+    print(f"pipeline: PostgreSQL database {total / 2**20:.0f} MiB for {rows:,} uploaded rows "
+          f"({total / max(rows, 1):,.0f} bytes per row); largest: {biggest}")
 
 
 def _warm_up(svc) -> None:  # noqa: ANN001
@@ -159,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-stack", dest="stack", action="store_false")
     ap.add_argument("--floor-only", action="store_true", help="generate and run the DuckDB floor only")
     args = ap.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: SeaweedFS is stopped and the scratch database dropped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="skillsub-province-"))
     (workdir / "prefect").mkdir()
     os.environ.setdefault("PREFECT_HOME", str(workdir / "prefect"))  # an ephemeral API of our own
