@@ -1,7 +1,7 @@
 """The DuckDB floor: parse every file of the day and run the core rules and the amounts as set-based SQL.
 
 What any implementation must cost at least on this machine: no staging, no verdict rows, no answers,
-no ledger — only parsing (GBK decoded in Python, XLSX read with openpyxl in read-only mode, CSV by
+no ledger — only parsing (GBK decoded in Python, XLSX read by calamine, or openpyxl without the bench extra, CSV by
 DuckDB's reader) and the rules that carry the fraud signal: ID check digit, ghosts (attendance of
 people not enrolled), records outside every session, one person in two classes at once, one person
 enrolled in overlapping classes, device bursts, duplicate certificate numbers, attended hours, and
@@ -72,11 +72,19 @@ RULES = {
 
 
 def _sheets(workdir: Path, keys: list[str]) -> list[tuple[str, list]]:
-    """XLSX rows, read in Python (openpyxl, read-only mode)."""
+    """XLSX rows, read by calamine (Rust) when installed (the bench extra), else openpyxl in read-only mode."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        CalamineWorkbook = None  # noqa: N806
     from openpyxl import load_workbook
 
     out = []
     for key in keys:
+        if CalamineWorkbook is not None:
+            rows = CalamineWorkbook.from_path(str(workdir / key)).get_sheet_by_index(0).to_python()
+            out.append((key, [[None if c == "" else c for c in r] for r in rows]))
+            continue
         wb = load_workbook(workdir / key, read_only=True, data_only=True)
         out.append((key, [list(r) for r in wb.active.iter_rows(values_only=True)]))
         wb.close()
@@ -139,6 +147,11 @@ def run(day: ProvinceDay, workdir: Path, stage: Stage) -> dict[str, int]:
     import duckdb
     import openpyxl  # noqa: F401 - imports are not parsing: loaded before the clock starts
     import pyarrow  # noqa: F401
+
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        pass
 
     con = duckdb.connect()
     keys = {kind: [k for k in day.keys_of(kind) if k.endswith((".csv", ".xlsx"))] for kind in FIELDS}
