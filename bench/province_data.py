@@ -258,11 +258,10 @@ def _filing_row(cls: _Class, **over: object) -> list[object]:
 
 
 def _filing(b: _Builder, classes: list[_Class], state: dict) -> list[list[object]]:
-    if classes and "FIL-LATE" in {p for c in classes for p in c.plants}:
-        for c in classes:
-            if "FIL-LATE" in c.plants:
-                b.plant("FIL-LATE", "filing", c)
+    """One row per class; class-level filing plants are decided in _Builder, reported here or on the schedule."""
     for c in classes:
+        if "FIL-LATE" in c.plants:
+            b.plant("FIL-LATE", "filing", c)
         for code in ("FIL-TEACHER-CLASH", "FIL-VENUE-CLASH", "FIL-HOURS-MISMATCH"):
             if code in c.plants:
                 b.plant(code, "schedule", c)
