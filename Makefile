@@ -27,5 +27,8 @@ lint: install
 stack-down:
 	$(BIN)/skillsub stack down
 
+# A province-day (CLASSES=200 is a tenth) through the pipeline and the DuckDB floor; stack latency when one is up.
+CLASSES ?= 2000
 bench: install
-	$(BIN)/python -m bench.roster_latency
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.province --classes $(CLASSES)
