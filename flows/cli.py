@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+# Whatever we write (SQLite database, exports, Prefect's state) is private to this user (issue 13).
+os.umask(0o077)
 # Quiet, offline Prefect with its state under our data dir; set before Prefect is imported.
 _DATA = Path(os.environ.get("SKILLSUB_DATA_DIR", "./var")).resolve()
 os.environ.setdefault("PREFECT_HOME", str(_DATA / "prefect"))
@@ -17,11 +19,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 try:  # with the embedded stack up, runs started here show in its Prefect UI too
-    _API = json.loads((_DATA / "stack.json").read_text()).get("prefect_api_url")
+    _STACK = json.loads((_DATA / "stack.json").read_text())
 except (OSError, ValueError):
-    _API = None
-if _API:
-    os.environ.setdefault("PREFECT_API_URL", _API)
+    _STACK = {}
+if _STACK.get("prefect_api_url"):
+    os.environ.setdefault("PREFECT_API_URL", _STACK["prefect_api_url"])
+    if _STACK.get("prefect_auth_string"):  # the server refuses clients without it
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", _STACK["prefect_auth_string"])
 
 app = typer.Typer(help="skillsub: data-quality gates and ledger for subsidised training", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -75,12 +79,13 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
         stack.save_state(s.stack_file, state)
         typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket})")
         if not s3_only:
-            pid, api, ui = orchestration.start_server(s.data_dir)
+            auth = state.prefect_auth_string = stack.new_auth_string()
+            pid, api, ui = orchestration.start_server(s.data_dir, auth)
             state.pids["prefect-server"], state.prefect_api_url, state.prefect_ui_url = pid, api, ui
             stack.save_state(s.stack_file, state)
-            orchestration.deploy(s.data_dir, api)
-            state.pids["worker"] = orchestration.start_worker(s.data_dir, api)
-            state.pids["listener"] = orchestration.start_listener(s.data_dir, api)
+            orchestration.deploy(s.data_dir, api, auth)
+            state.pids["worker"] = orchestration.start_worker(s.data_dir, api, auth)
+            state.pids["listener"] = orchestration.start_listener(s.data_dir, api, auth)
             stack.save_state(s.stack_file, state)
             typer.echo(f"Prefect UI at {ui}; deployments from prefect.yaml, worker and upload listener running")
     except stack.StackError as exc:
@@ -121,6 +126,7 @@ def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoints, 
                  "aws_access_key_id": state.access_key, "aws_secret_access_key": state.secret_key,
                  "region": "us-east-1", "data_dir": state.data_dir,
                  "prefect_api_url": state.prefect_api_url, "prefect_ui_url": state.prefect_ui_url,
+                 "prefect_api_auth_string": state.prefect_auth_string,
                  "processes": {n: stack.pid_alive(p) for n, p in state.pids.items()}}
     if as_json:
         typer.echo(json.dumps(info, indent=1))
@@ -185,6 +191,29 @@ def db_upgrade() -> None:
         finally:
             owner.dispose()
         typer.echo(f"application role {s.db_app_role}: SELECT/INSERT only on the audit log and the ledger")
+
+
+audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain: exit 1 naming every entry changed, removed or written outside it."""
+    from infra.auditchain import verify
+    from infra.database import make_engine
+
+    engine = make_engine(_settings().db_url)
+    try:
+        checked, breaks = verify(engine)
+    finally:
+        engine.dispose()
+    for problem in breaks:
+        typer.echo(f"broken: {problem}")
+    if breaks:
+        typer.echo(f"skillsub: the audit log's chain is broken ({len(breaks)} problems in {checked} entries)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {checked} entries chained")
 
 
 @app.command("process")

@@ -59,9 +59,12 @@ def start_run(bucket: str, key: str, etag: str) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s listener %(message)s")
+    from infra import logmask
     from infra.bootstrap import make_store
     from infra.settings import load_settings
+
+    logmask.install()  # object keys may hold an ID or a phone number: masked in every record
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s listener %(message)s")
 
     settings = load_settings()
     state = settings.stack_state() or {}
@@ -72,7 +75,8 @@ def main() -> None:
         # Replay a lookback window on every (re)start: objects that landed while we were starting
         # are not lost, and replays cost nothing (the idempotency key and our database dedupe).
         proc = subprocess.Popen([weed_binary(), "filer.meta.tail", f"-filer={filer}", f"-timeAgo={LOOKBACK}",
-                                 f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True)
+                                 f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True,
+                                cwd=state["data_dir"])  # its security.toml signs our requests to the filer
         assert proc.stdout is not None
         ready.touch()
         for event in events(proc.stdout):
