@@ -141,13 +141,9 @@ institution_app = typer.Typer(help="Institutions' access to the object store", n
 app.add_typer(institution_app, name="institution")
 
 
-@institution_app.command("add")
-def institution_add(uscc: str = typer.Argument(..., help="the institution's credit code"),
-                    operator: str = typer.Option(..., "--operator", help="who grants the access (audit log)")) -> None:
-    """Create S3 credentials that may write only inbox/<uscc>/ and read only outbox/<uscc>/."""
-    from sqlalchemy import insert
-
-    from infra import db, stack
+def _institution(uscc: str):  # noqa: ANN202
+    """(credit code, services, running store state) or exit 2 with one line."""
+    from infra import stack
     from schemas.cells import parse_uscc
 
     try:
@@ -160,13 +156,61 @@ def institution_add(uscc: str = typer.Argument(..., help="the institution's cred
     if state is None or not stack.pid_alive(state.pid):
         typer.echo("skillsub: the embedded store is not running: skillsub stack up", err=True)
         raise typer.Exit(2)
-    access, secret = stack.add_institution(state, uscc)
+    return uscc, svc, state
+
+
+def _grant(svc, state, uscc: str, operator: str, action: str, change) -> None:  # noqa: ANN001
+    """Apply a change to an institution's credentials, record who did it, print the new grant."""
+    from sqlalchemy import insert
+
+    from infra import db
+    from infra.stack import StackError
+
+    try:
+        result = change(state, uscc)
+    except StackError as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    detail = {"access_key": result[0]} if action != "institution.revoke" else {"revoked_keys": result}
     with svc.engine.begin() as conn:
-        conn.execute(insert(db.audit_log).values(at=svc.now(), actor=operator, action="institution.add", subject=uscc,
-                                                 detail=json.dumps({"access_key": access})))
+        conn.execute(insert(db.audit_log).values(at=svc.now(), actor=operator, action=action, subject=uscc,
+                                                 detail=json.dumps(detail)))
+    if action == "institution.revoke":
+        typer.echo(json.dumps({"uscc": uscc, "revoked_keys": result}, indent=1))
+        return
     typer.echo(json.dumps({"uscc": uscc, "s3_endpoint_url": state.s3_endpoint_url, "bucket": state.bucket,
-                           "aws_access_key_id": access, "aws_secret_access_key": secret,
+                           "aws_access_key_id": result[0], "aws_secret_access_key": result[1],
                            "may_write": f"inbox/{uscc}/", "may_read": f"outbox/{uscc}/"}, indent=1))
+
+
+@institution_app.command("add")
+def institution_add(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                    operator: str = typer.Option(..., "--operator", help="who grants the access (audit log)")) -> None:
+    """Create S3 credentials that may write only inbox/<uscc>/ and read only outbox/<uscc>/, never delete."""
+    from infra import tenants
+
+    code, svc, state = _institution(uscc)
+    _grant(svc, state, code, operator, "institution.add", tenants.add)
+
+
+@institution_app.command("rotate")
+def institution_rotate(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                       operator: str = typer.Option(..., "--operator", help="who rotates the key (audit log)")) -> None:
+    """Issue a new key pair; the old keys are refused at once."""
+    from infra import tenants
+
+    code, svc, state = _institution(uscc)
+    _grant(svc, state, code, operator, "institution.rotate", tenants.rotate)
+
+
+@institution_app.command("revoke")
+def institution_revoke(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                       operator: str = typer.Option(..., "--operator", help="who revokes the access (audit log)")) -> None:
+    """Delete every key of the institution and disable its identity; its keys are refused at once."""
+    from infra import tenants
+
+    code, svc, state = _institution(uscc)
+    _grant(svc, state, code, operator, "institution.revoke", tenants.revoke)
 
 
 @db_app.command("upgrade")

@@ -199,20 +199,10 @@ def wait_ready(state: StackState, timeout: float) -> None:
 
 
 def add_institution(state: StackState, uscc: str) -> tuple[str, str]:
-    """Credentials that may only write inbox/<uscc>/ and read outbox/<uscc>/, live without a restart.
+    """Credentials that may only write inbox/<uscc>/ and read outbox/<uscc>/, never delete (infra/tenants.py)."""
+    from infra import tenants
 
-    `weed mini` does not reload a changed -s3.config file (checked on 4.48), but identities added
-    through `weed shell s3.configure -apply` are stored in the filer and take effect at once.
-    """
-    access, secret = "inst" + secrets.token_hex(8), secrets.token_hex(20)
-    b = state.bucket
-    actions = f"Write:{b}/inbox/{uscc}/*,Read:{b}/outbox/{uscc}/*,List:{b}/outbox/{uscc}/*"
-    command = f"s3.configure -access_key={access} -secret_key={secret} -user=institution-{uscc} -actions={actions} -apply\n"
-    done = subprocess.run([weed_binary(), "shell", f"-master={state.master}"], input=command, capture_output=True,
-                          text=True, timeout=60, cwd=state.data_dir)
-    if done.returncode != 0 or access not in done.stdout:
-        raise StackError(f"could not add credentials for {uscc}: {done.stderr[-300:] or done.stdout[-300:]}")
-    return access, secret
+    return tenants.add(state, uscc)
 
 
 def pid_alive(pid: int) -> bool:

@@ -93,6 +93,12 @@ def process_object(svc: Services, key: str, run_id: str) -> Outcome:
         raise
 
 
+def archive_key(key: str, sha256: str) -> str:
+    """Where a processed original is kept (issue 13, "Originals kept"): institutions cannot delete their
+    uploads (infra/tenants.py) but may overwrite them; the bytes we processed stay here."""
+    return f"archive/{key}@{sha256[:16]}"
+
+
 def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id: str) -> Outcome:
     s = svc.settings
     if size > s.max_file_bytes:
@@ -102,6 +108,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{len(data)} bytes > {s.max_file_bytes}")
     sha = hashlib.sha256(data).hexdigest()
     _set(svc, upload_id, sha256=sha, run_id=run_id)
+    svc.store.put(archive_key(key, sha), data)  # the original stays, whatever its uploader overwrites later
     original = _earlier_copy(svc, r, sha, upload_id)
     if original is not None:
         _set(svc, upload_id, status="duplicate", duplicate_of=original, processed_at=svc.now())
