@@ -290,8 +290,8 @@ def _print_outcomes(outcomes: list[dict]) -> None:
 
 @export_app.command("findings")
 def export_findings(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | None = typer.Option(None, "--out"),
-                    unmask: bool = typer.Option(False, "--unmask", help="show full ID numbers")) -> None:
-    """Every finding, file-level ones included; ID numbers masked unless --unmask."""
+                    unmask: bool = typer.Option(False, "--unmask", help="show full ID and phone numbers")) -> None:
+    """Every finding, file-level ones included; ID and phone numbers masked unless --unmask."""
     from tasks import exports
 
     svc = _db_only()

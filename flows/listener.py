@@ -54,8 +54,11 @@ def new_object_key(event: dict, bucket: str) -> str | None:
 def start_run(bucket: str, key: str, etag: str) -> None:
     from prefect.deployments import run_deployment
 
-    run_deployment("process-upload/process-upload", parameters={"key": key}, timeout=0,
-                   idempotency_key=f"{bucket}/{key}@{etag}")
+    from infra.logmask import mask_text
+
+    # Prefect stores and shows parameters and idempotency keys: the flow resolves the masked key
+    run_deployment("process-upload/process-upload", parameters={"key": mask_text(key)}, timeout=0,
+                   idempotency_key=f"{bucket}/{mask_text(key)}@{etag}")
 
 
 def main() -> None:

@@ -39,19 +39,22 @@ def list_pending() -> list[str]:
 @task(name="list-waiting-with", retries=3, retry_delay_seconds=[1, 5, 15])
 def list_waiting_with(key: str) -> list[str]:
     """List the pending reference data and uploads of this object's institution, in stage order."""
+    from tasks.keyref import resolve
     from tasks.pending import waiting_with
 
-    return waiting_with(services(), key)
+    return waiting_with(services(), resolve(services(), key))
 
 
 @task(name="process-object", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
 def process_object(key: str) -> dict:
-    """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256)."""
+    """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256);
+    `key` may be masked (a stage flow's parameter, tasks/keyref.py)."""
     from dataclasses import asdict
 
     from tasks.ingest import process_object as use_case
+    from tasks.keyref import resolve
 
-    outcome = use_case(services(), key, run_id())
+    outcome = use_case(services(), resolve(services(), key), run_id())
     if outcome.upload_id is not None and outcome.status != "skipped":
         publish_gate(outcome.upload_id)
     return asdict(outcome)
@@ -132,6 +135,8 @@ def publish_rerun(out: dict, stage: str, auditor: str) -> None:
     """The change report as a Prefect table artifact (IDs already masked)."""
     from prefect.artifacts import create_table_artifact
 
+    from tasks.keyref import markdown
+
     table = [{"what": f"{r['stage']} row {r['row_no']} (upload {r['upload_id']})", "class_id": r["class_id"],
               "id_number": r["id_number"], "before": r["before"], "after": r["after"],
               "change": " ".join([*(f"+{c}" for c in r["codes_added"]), *(f"-{c}" for c in r["codes_removed"])])}
@@ -142,7 +147,7 @@ def publish_rerun(out: dict, stage: str, auditor: str) -> None:
                ",".join(a["exclusions_after"])} for a in out["amounts"]]
     create_table_artifact(key="rerun-changes", table=table or [{"what": "no change", "class_id": "-", "id_number": "-",
                                                                 "before": "-", "after": "-", "change": "-"}],
-                          description=f"Re-run of {stage} by {auditor}{' (dry run)' if out['dry_run'] else ''}")
+                          description=f"Re-run of {stage} by {markdown(auditor)}{' (dry run)' if out['dry_run'] else ''}")
 
 
 @task(name="reevaluate-cross-institution", retries=2, retry_delay_seconds=[5, 30])
