@@ -234,7 +234,7 @@ def db_upgrade() -> None:
             raise typer.Exit(2) from None
         finally:
             owner.dispose()
-        typer.echo(f"application role {s.db_app_role}: SELECT/INSERT only on the audit log and the ledger")
+        typer.echo(f"application role {s.db_app_role}: SELECT/INSERT only on the audit log, the ledger and decisions")
 
 
 audit_app = typer.Typer(help="The audit log", no_args_is_help=True)

@@ -2,8 +2,10 @@
 
 Owners and superusers bypass REVOKE (and may disable triggers), so the append-only guarantee for the
 audit log and the ledger needs an application role that is neither (issue 6, "Who may touch what"):
-it may read and write the working tables, only SELECT and INSERT the audit log and the ledger, and
-ANALYZE the staging tables through `skillsub_analyze_staging`. The triggers stay as a second line.
+it may read and write the working tables, only SELECT and INSERT the audit log, the ledger and the
+auditors' decisions, and ANALYZE the staging tables through `skillsub_analyze_staging`. The triggers
+stay as a second line. A role that is a member of the owner (or of a superuser) could SET ROLE to it,
+so it is refused too (issue 13).
 """
 
 from __future__ import annotations

@@ -53,6 +53,35 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     cli(env, "stack", "down")
 
 
+def test_a_key_with_a_phone_and_an_id_is_answered_and_shown_nowhere_in_clear(stack) -> None:  # noqa: ANN001
+    env, status = stack
+    s3 = boto3.client("s3", endpoint_url=status["s3_endpoint_url"], aws_access_key_id=status["aws_access_key_id"],
+                      aws_secret_access_key=status["aws_secret_access_key"], region_name="us-east-1")
+    uscc, phone, id_number = scenario(TODAY).inst["A"], "13812345678", "11010519491231002X"
+    key = f"inbox/{uscc}/roster/{phone}_{id_number}.csv"
+    s3.put_object(Bucket="skillsub", Key=key, Body=csv_bytes(
+        ["class_id", "id_number", "name", "phone", "category", "payer", "enrolled_on"],
+        [["A-404", id_number, "某", phone, "migrant", "individual", TODAY.isoformat()]]))
+    wait_for(s3, "skillsub", f"outbox/{uscc}/roster/{phone}_{id_number}.result.csv")  # through the listener
+    api, auth = status["prefect_api_url"], status["prefect_api_auth_string"]
+    shown = _api(env, status, """
+import asyncio, json
+from prefect.client.orchestration import get_client
+async def main():
+    async with get_client() as c:
+        runs, artifacts = await c.read_flow_runs(), await c.read_artifacts()
+    print(json.dumps([[r.name, r.parameters, r.idempotency_key] for r in runs]
+                     + [[a.key, a.data, a.description] for a in artifacts], ensure_ascii=False, default=str))
+asyncio.run(main())
+""")
+    assert "138****5678" in shown
+    logs = "".join(p.read_text(errors="replace") for p in Path(env["SKILLSUB_DATA_DIR"], "prefect").glob("*.log"))
+    assert "138****5678" in logs  # the listener logged the run it started …
+    for text in (shown, logs):  # … and no process printed or stored the numbers
+        assert phone not in text and id_number not in text
+    assert api and auth
+
+
 def test_an_upload_is_answered_without_any_processing_command(stack) -> None:  # noqa: ANN001
     env, status = stack
     s3 = boto3.client("s3", endpoint_url=status["s3_endpoint_url"], aws_access_key_id=status["aws_access_key_id"],
