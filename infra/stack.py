@@ -94,16 +94,22 @@ _JWT_SECTIONS = ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.fi
 
 def write_security(weed_dir: Path) -> Path:
     """SeaweedFS's own security (`weed scaffold -config=security`): volume writes and reads and every
-    filer request need a JWT signed with these keys, so the filer's HTTP port no longer serves
-    /etc/iam/identities or raw objects to anyone on the machine. Kept across restarts."""
+    filer HTTP request need a JWT signed with these keys, so the filer's HTTP port no longer serves
+    /etc/iam/identities or raw objects to anyone on the machine; the gRPC ports demand a certificate
+    of the stack's own CA (infra/weedtls.py). Kept across restarts."""
+    from infra.weedtls import security_sections
+
     path = weed_dir / "security.toml"
-    if not path.exists():
-        text = "".join(f'[{section}]\nkey = "{secrets.token_urlsafe(32)}"\nexpires_after_seconds = 10\n\n'
-                       for section in _JWT_SECTIONS)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+    text = path.read_text() if path.exists() else ""
+    if "[jwt.signing]" not in text:
+        text += "".join(f'[{section}]\nkey = "{secrets.token_urlsafe(32)}"\nexpires_after_seconds = 10\n\n'
+                        for section in _JWT_SECTIONS)
+    if "[grpc]" not in text:
+        text += security_sections(weed_dir / "tls")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
     return path
 
 
