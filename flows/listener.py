@@ -79,7 +79,7 @@ def main() -> None:
         # are not lost, and replays cost nothing (the idempotency key and our database dedupe).
         proc = subprocess.Popen([weed_binary(), "filer.meta.tail", f"-filer={filer}", f"-timeAgo={LOOKBACK}",
                                  f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True,
-                                cwd=state["data_dir"])  # its security.toml signs our requests to the filer
+                                cwd=state["data_dir"])  # its security.toml: the gRPC certificate the filer demands
         assert proc.stdout is not None
         ready.touch()
         for event in events(proc.stdout):
