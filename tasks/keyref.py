@@ -25,6 +25,6 @@ def resolve(svc: Services, key: str) -> str:
 def markdown(text: str) -> str:
     """Text safe to put in Markdown: no emphasis, links, code, tables or HTML from an uploader's key."""
     out = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "`*_[](){}#+-!|~":
+    for ch in "`*_[]()#!|~":  # "-" and "+" only mean something at a line's start, where a key never is
         out = out.replace(ch, "\\" + ch)
     return out
