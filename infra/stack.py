@@ -5,9 +5,9 @@ here), creates the bucket and writes var/stack.json (mode 0600) so every other c
 finds the endpoint and credentials without extra settings.
 
 Closed by default (issue 13): only the S3 port serves outsiders. The master, volume and filer
-ports demand JWTs signed with keys generated here (`security.toml`, read by `weed` from its
-working directory, so every `weed` we run starts in the store's folder); the store's folder is
-0700 and everything weed writes is 0600 (umask 077).
+HTTP ports demand JWTs signed with keys generated here and their gRPC twins a certificate of the
+stack's own CA (`security.toml`, read by `weed` from its working directory, so every `weed` we run
+starts in the store's folder); the folders are 0700 and what weed writes is 0600 (umask 077).
 """
 
 from __future__ import annotations
