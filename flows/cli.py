@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+# Whatever we write (SQLite database, exports, Prefect's state) is private to this user (issue 13).
+os.umask(0o077)
 # Quiet, offline Prefect with its state under our data dir; set before Prefect is imported.
 _DATA = Path(os.environ.get("SKILLSUB_DATA_DIR", "./var")).resolve()
 os.environ.setdefault("PREFECT_HOME", str(_DATA / "prefect"))
@@ -17,11 +19,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 try:  # with the embedded stack up, runs started here show in its Prefect UI too
-    _API = json.loads((_DATA / "stack.json").read_text()).get("prefect_api_url")
+    _STACK = json.loads((_DATA / "stack.json").read_text())
 except (OSError, ValueError):
-    _API = None
-if _API:
-    os.environ.setdefault("PREFECT_API_URL", _API)
+    _STACK = {}
+if _STACK.get("prefect_api_url"):
+    os.environ.setdefault("PREFECT_API_URL", _STACK["prefect_api_url"])
+    if _STACK.get("prefect_auth_string"):  # the server refuses clients without it
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", _STACK["prefect_auth_string"])
 
 app = typer.Typer(help="skillsub: data-quality gates and ledger for subsidised training", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -76,13 +80,14 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
         stack.save_state(s.stack_file, state)
         typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket})")
         if not s3_only:
-            pid, api, ui = orchestration.start_server(s.data_dir)
+            auth = state.prefect_auth_string = stack.new_auth_string()
+            pid, api, ui = orchestration.start_server(s.data_dir, auth)
             state.pids["prefect-server"], state.prefect_api_url, state.prefect_ui_url = pid, api, ui
             stack.save_state(s.stack_file, state)
-            orchestration.deploy(s.data_dir, api)
-            state.pids["worker"] = orchestration.start_worker(s.data_dir, api)
-            state.pids["upload-worker"] = orchestration.start_upload_worker(s.data_dir, api)
-            state.pids["listener"] = orchestration.start_listener(s.data_dir, api)
+            orchestration.deploy(s.data_dir, api, auth)
+            state.pids["worker"] = orchestration.start_worker(s.data_dir, api, auth)
+            state.pids["upload-worker"] = orchestration.start_upload_worker(s.data_dir, api, auth)
+            state.pids["listener"] = orchestration.start_listener(s.data_dir, api, auth)
             stack.save_state(s.stack_file, state)
             typer.echo(f"Prefect UI at {ui}; deployments from prefect.yaml, worker and upload listener running")
     except stack.StackError as exc:
@@ -140,6 +145,7 @@ def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoints, 
                  "aws_access_key_id": state.access_key, "aws_secret_access_key": state.secret_key,
                  "region": "us-east-1", "data_dir": state.data_dir,
                  "prefect_api_url": state.prefect_api_url, "prefect_ui_url": state.prefect_ui_url,
+                 "prefect_api_auth_string": state.prefect_auth_string,
                  "processes": {n: stack.pid_alive(p) for n, p in state.pids.items()}}
     if as_json:
         typer.echo(json.dumps(info, indent=1))
@@ -154,13 +160,9 @@ institution_app = typer.Typer(help="Institutions' access to the object store", n
 app.add_typer(institution_app, name="institution")
 
 
-@institution_app.command("add")
-def institution_add(uscc: str = typer.Argument(..., help="the institution's credit code"),
-                    operator: str = typer.Option(..., "--operator", help="who grants the access (audit log)")) -> None:
-    """Create S3 credentials that may write only inbox/<uscc>/ and read only outbox/<uscc>/."""
-    from sqlalchemy import insert
-
-    from infra import db, stack
+def _institution(uscc: str):  # noqa: ANN202
+    """(credit code, services, running store state) or exit 2 with one line."""
+    from infra import stack
     from schemas.cells import parse_uscc
 
     try:
@@ -173,13 +175,61 @@ def institution_add(uscc: str = typer.Argument(..., help="the institution's cred
     if state is None or not stack.pid_alive(state.pid):
         typer.echo("skillsub: the embedded store is not running: skillsub stack up", err=True)
         raise typer.Exit(2)
-    access, secret = stack.add_institution(state, uscc)
+    return uscc, svc, state
+
+
+def _grant(svc, state, uscc: str, operator: str, action: str, change) -> None:  # noqa: ANN001
+    """Apply a change to an institution's credentials, record who did it, print the new grant."""
+    from sqlalchemy import insert
+
+    from infra import db
+    from infra.stack import StackError
+
+    try:
+        result = change(state, uscc)
+    except StackError as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    detail = {"access_key": result[0]} if action != "institution.revoke" else {"revoked_keys": result}
     with svc.engine.begin() as conn:
-        conn.execute(insert(db.audit_log).values(at=svc.now(), actor=operator, action="institution.add", subject=uscc,
-                                                 detail=json.dumps({"access_key": access})))
+        conn.execute(insert(db.audit_log).values(at=svc.now(), actor=operator, action=action, subject=uscc,
+                                                 detail=json.dumps(detail)))
+    if action == "institution.revoke":
+        typer.echo(json.dumps({"uscc": uscc, "revoked_keys": result}, indent=1))
+        return
     typer.echo(json.dumps({"uscc": uscc, "s3_endpoint_url": state.s3_endpoint_url, "bucket": state.bucket,
-                           "aws_access_key_id": access, "aws_secret_access_key": secret,
+                           "aws_access_key_id": result[0], "aws_secret_access_key": result[1],
                            "may_write": f"inbox/{uscc}/", "may_read": f"outbox/{uscc}/"}, indent=1))
+
+
+@institution_app.command("add")
+def institution_add(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                    operator: str = typer.Option(..., "--operator", help="who grants the access (audit log)")) -> None:
+    """Create S3 credentials that may write only inbox/<uscc>/ and read only outbox/<uscc>/, never delete."""
+    from infra import tenants
+
+    code, svc, state = _institution(uscc)
+    _grant(svc, state, code, operator, "institution.add", tenants.add)
+
+
+@institution_app.command("rotate")
+def institution_rotate(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                       operator: str = typer.Option(..., "--operator", help="who rotates the key (audit log)")) -> None:
+    """Issue a new key pair; the old keys are refused at once."""
+    from infra import tenants
+
+    code, svc, state = _institution(uscc)
+    _grant(svc, state, code, operator, "institution.rotate", tenants.rotate)
+
+
+@institution_app.command("revoke")
+def institution_revoke(uscc: str = typer.Argument(..., help="the institution's credit code"),
+                       operator: str = typer.Option(..., "--operator", help="who revokes the access (audit log)")) -> None:
+    """Delete every key of the institution and disable its identity; its keys are refused at once."""
+    from infra import tenants
+
+    code, svc, state = _institution(uscc)
+    _grant(svc, state, code, operator, "institution.revoke", tenants.revoke)
 
 
 @db_app.command("upgrade")
@@ -203,7 +253,30 @@ def db_upgrade() -> None:
             raise typer.Exit(2) from None
         finally:
             owner.dispose()
-        typer.echo(f"application role {s.db_app_role}: SELECT/INSERT only on the audit log and the ledger")
+        typer.echo(f"application role {s.db_app_role}: SELECT/INSERT only on the audit log, the ledger and decisions")
+
+
+audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain: exit 1 naming every entry changed, removed or written outside it."""
+    from infra.auditchain import verify
+    from infra.database import make_engine
+
+    engine = make_engine(_settings().db_url)
+    try:
+        checked, breaks = verify(engine)
+    finally:
+        engine.dispose()
+    for problem in breaks:
+        typer.echo(f"broken: {problem}")
+    if breaks:
+        typer.echo(f"skillsub: the audit log's chain is broken ({len(breaks)} problems in {checked} entries)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {checked} entries chained")
 
 
 @app.command("process")
@@ -236,8 +309,8 @@ def _print_outcomes(outcomes: list[dict]) -> None:
 
 @export_app.command("findings")
 def export_findings(fmt: Fmt = typer.Option(Fmt.csv, "--format"), out: Path | None = typer.Option(None, "--out"),
-                    unmask: bool = typer.Option(False, "--unmask", help="show full ID numbers")) -> None:
-    """Every finding, file-level ones included; ID numbers masked unless --unmask."""
+                    unmask: bool = typer.Option(False, "--unmask", help="show full ID and phone numbers")) -> None:
+    """Every finding, file-level ones included; ID and phone numbers masked unless --unmask."""
     from tasks import exports
 
     svc = _db_only()

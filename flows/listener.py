@@ -57,12 +57,13 @@ def new_object_key(event: dict, bucket: str) -> str | None:
 def start_run(keys: list[str]) -> list[str]:
     """Submit the objects to the warm upload workers, all in one task run, leaving out those processed
     already (replayed events); returns what was submitted."""
+    from tasks.keyref import shown
     from tasks.pending import is_final
     from tasks.prefect import process_landed, services
 
     fresh = [k for k in dict.fromkeys(keys) if not is_final(services(), k)]
-    if fresh:
-        process_landed.delay(fresh)
+    if fresh:  # Prefect stores and shows parameters: the worker resolves the masked keys
+        process_landed.delay([shown(k) for k in fresh])
     return fresh
 
 
@@ -117,7 +118,8 @@ def main() -> None:
         # Replay a lookback window on every (re)start: objects that landed while we were starting
         # are not lost, and replays cost nothing (the idempotency key and our database dedupe).
         proc = subprocess.Popen([weed_binary(), "filer.meta.tail", f"-filer={filer}", f"-timeAgo={LOOKBACK}",
-                                 f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True)
+                                 f"-pathPrefix=/buckets/{settings.bucket}/"], stdout=subprocess.PIPE, text=True,
+                                cwd=state["data_dir"])  # its security.toml: the gRPC certificate the filer demands
         assert proc.stdout is not None
         ready.touch()
         landed = _landed(proc.stdout, settings.bucket, settings.listener_quiet_ms / 1000)

@@ -7,6 +7,7 @@ from prefect import flow, get_run_logger
 from flows.stages import STAGE_FLOWS
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import BadKey, route
+from tasks.keyref import shown
 from tasks.prefect import (
     answer_unanswered,
     list_pending,
@@ -21,7 +22,9 @@ from tasks.prefect import (
 def process_upload(key: str) -> dict:
     """Process one object that landed under inbox/ or reference/ — with the rest of its institution's
     pending uploads, in stage order (uploads landing together keep their order; a burst is drained
-    by its first run and the later runs find nothing to do)."""
+    by its first run and the later runs find nothing to do). `key` may be masked (the listener masks
+    ID and phone numbers: flow-run parameters are stored and shown by Prefect); so are the stage
+    flows' parameters."""
     outcome: dict = {"key": key, "status": "skipped"}
     for waiting in list_waiting_with(key):
         try:
@@ -30,8 +33,8 @@ def process_upload(key: str) -> dict:
             result = process_object(waiting)  # misplaced: quarantined with the reason
         else:
             stage_flow = STAGE_FLOWS.get("reference" if r.area == "reference" else UPLOAD_STAGE[r.kind])
-            result = stage_flow(waiting) if stage_flow else process_object(waiting)
-        if waiting == key:
+            result = stage_flow(shown(waiting)) if stage_flow else process_object(waiting)
+        if key in (waiting, shown(waiting)):
             outcome = result
     return outcome
 

@@ -12,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.engine import Connection
 
+from infra.auditchain import sha256_hex
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -30,6 +32,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            # the audit chain's trigger hashes entries with it (infra/auditchain.py)
+            dbapi_conn.create_function("skillsub_sha256", 1, sha256_hex, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)

@@ -109,6 +109,24 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("subject", Text),
     Column("detail", Text, nullable=False, server_default="{}"),
+    # Set by a database trigger, never by the application (infra/auditchain.py): the chain position,
+    # the database's session_user, the previous entry's hash and this entry's hash.
+    Column("seq", BigInteger),
+    Column("db_user", String(64)),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
+    Index("uq_audit_log_seq", "seq", unique=True),
+)
+
+decisions = Table(  # append-only: an auditor's decision on a hold; findings.status follows it (infra/decisionguard.py)
+    "decisions", metadata, _id(),
+    Column("finding_id", BigInteger, nullable=False),
+    Column("decision", String(16), nullable=False),  # confirm | dismiss
+    Column("auditor", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    UniqueConstraint("finding_id", name="uq_decisions_finding_id"),
+    CheckConstraint("decision IN ('confirm', 'dismiss')", name="decision"),
 )
 
 row_history = Table(

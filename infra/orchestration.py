@@ -3,6 +3,10 @@ a process worker and the upload listener — all started by `skillsub stack up`,
 
 The scheduler only runs with a real server (notes/traps.md), so this is what makes the
 nightly schedule and upload triggers really happen on one machine.
+
+Closed by default (issue 13): the server demands the stack's auth string (basic auth), CSRF
+tokens for browser-style writes and answers CORS only for its own UI; every client we start
+(deploy, worker, listener, flow runs) gets the auth string in its environment.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from infra.stack import StackError, free_ports, pid_alive
+from infra.stack import PRIVATE_UMASK, StackError, free_ports, pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout holding prefect.yaml
 POOL = "skillsub"
 
 
-def environment(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
+def environment(data_dir: Path, api_url: str | None = None, auth_string: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "PREFECT_HOME": str((data_dir / "prefect").resolve()),
@@ -32,6 +36,18 @@ def environment(data_dir: Path, api_url: str | None = None) -> dict[str, str]:
     })
     if api_url:
         env["PREFECT_API_URL"] = api_url
+    if auth_string:
+        env["PREFECT_API_AUTH_STRING"] = auth_string
+    return env
+
+
+def server_environment(data_dir: Path, port: int, auth_string: str) -> dict[str, str]:
+    env = environment(data_dir, auth_string=auth_string)
+    env.update({
+        "PREFECT_SERVER_API_AUTH_STRING": auth_string,
+        "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
+        "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",  # the UI's own origin only
+    })
     return env
 
 
@@ -42,15 +58,16 @@ def _prefect() -> str:
 def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
+        # umask 077: the Prefect database (flow-run parameters), logs and results stay private
         return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=ROOT).pid
+                                start_new_session=True, cwd=ROOT, umask=PRIVATE_UMASK).pid
 
 
-def start_server(data_dir: Path, timeout: float = 90) -> tuple[int, str, str]:
+def start_server(data_dir: Path, auth_string: str, timeout: float = 90) -> tuple[int, str, str]:
     """`prefect server start` on a free loopback port (SQLite under the data dir unless
-    PREFECT_API_DATABASE_CONNECTION_URL names PostgreSQL); returns pid, API URL, UI URL."""
+    PREFECT_API_DATABASE_CONNECTION_URL names PostgreSQL), closed by `auth_string`; returns pid, API URL, UI URL."""
     (port,) = free_ports(1)
-    env = environment(data_dir)
+    env = server_environment(data_dir, port, auth_string)
     pid = _spawn([_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
                  data_dir / "prefect" / "server.log")
     api = f"http://127.0.0.1:{port}/api"
@@ -67,9 +84,9 @@ def start_server(data_dir: Path, timeout: float = 90) -> tuple[int, str, str]:
     raise StackError(f"the Prefect server did not answer within {timeout:.0f}s")
 
 
-def deploy(data_dir: Path, api_url: str) -> None:
+def deploy(data_dir: Path, api_url: str, auth_string: str) -> None:
     """The work pool, then every deployment of prefect.yaml."""
-    env = environment(data_dir, api_url)
+    env = environment(data_dir, api_url, auth_string)
     subprocess.run([_prefect(), "work-pool", "create", POOL, "--type", "process", "--overwrite"], env=env, cwd=ROOT,
                    check=True, capture_output=True, timeout=120)
     done = subprocess.run([_prefect(), "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, capture_output=True,
@@ -78,17 +95,17 @@ def deploy(data_dir: Path, api_url: str) -> None:
         raise StackError(f"prefect deploy failed: {done.stdout[-800:]} {done.stderr[-800:]}")
 
 
-def start_worker(data_dir: Path, api_url: str) -> int:
-    return _spawn([_prefect(), "worker", "start", "--pool", POOL, "--type", "process"], environment(data_dir, api_url),
-                  data_dir / "prefect" / "worker.log")
+def start_worker(data_dir: Path, api_url: str, auth_string: str) -> int:
+    return _spawn([_prefect(), "worker", "start", "--pool", POOL, "--type", "process"],
+                  environment(data_dir, api_url, auth_string), data_dir / "prefect" / "worker.log")
 
 
-def start_upload_worker(data_dir: Path, api_url: str, timeout: float = 180) -> int:
+def start_upload_worker(data_dir: Path, api_url: str, auth_string: str, timeout: float = 180) -> int:
     """Start the warm Prefect task worker that processes landed objects (flows/upload_worker.py) and
     wait until it has warmed up, so the first upload is answered as fast as the next."""
     ready = data_dir / "prefect" / "upload-worker.ready"
     ready.unlink(missing_ok=True)
-    env = {**environment(data_dir, api_url), "SKILLSUB_READY_FILE": str(ready)}
+    env = {**environment(data_dir, api_url, auth_string), "SKILLSUB_READY_FILE": str(ready)}
     pid = _spawn([sys.executable, "-m", "flows.upload_worker"], env, data_dir / "prefect" / "upload-worker.log")
     _wait_ready(pid, ready, timeout, "upload worker", data_dir / "prefect" / "upload-worker.log")
     return pid
@@ -102,11 +119,11 @@ def _wait_ready(pid: int, ready: Path, timeout: float, what: str, log: Path) -> 
         time.sleep(0.2)
 
 
-def start_listener(data_dir: Path, api_url: str, timeout: float = 60) -> int:
+def start_listener(data_dir: Path, api_url: str, auth_string: str, timeout: float = 60) -> int:
     """Start the upload listener and wait until it follows the filer's events."""
     ready = data_dir / "prefect" / "listener.ready"
     ready.unlink(missing_ok=True)
     log = data_dir / "prefect" / "listener.log"
-    pid = _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url), log)
+    pid = _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url, auth_string), log)
     _wait_ready(pid, ready, timeout, "upload listener", log)
     return pid

@@ -2,8 +2,10 @@
 
 Owners and superusers bypass REVOKE (and may disable triggers), so the append-only guarantee for the
 audit log and the ledger needs an application role that is neither (issue 6, "Who may touch what"):
-it may read and write the working tables, only SELECT and INSERT the audit log and the ledger, and
-ANALYZE the staging tables through `skillsub_analyze_staging`. The triggers stay as a second line.
+it may read and write the working tables, only SELECT and INSERT the audit log, the ledger and the
+auditors' decisions, and ANALYZE the staging tables through `skillsub_analyze_staging`. The triggers
+stay as a second line. A role that is a member of the owner (or of a superuser) could SET ROLE to it,
+so it is refused too (issue 13).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-APPEND_ONLY = ("audit_log", "ledger")
+APPEND_ONLY = ("audit_log", "ledger", "decisions")
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -26,6 +28,13 @@ def grant_app_role(owner: Engine, role: str) -> None:
             raise ValueError(f"role {role} is a superuser or may create roles: it would bypass the grants")
         if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
             conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'))
+        owner = conn.execute(text(
+            "SELECT r.rolname FROM pg_roles r WHERE r.rolname <> :r AND pg_has_role(:r, r.oid, 'MEMBER') AND "
+            "(r.rolname = current_user OR r.rolsuper OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relowner = r.oid)) LIMIT 1"),
+            {"r": role}).scalar()
+        if owner:  # a member may SET ROLE to the owner (or inherit its rights): the grants would not bind it
+            raise ValueError(f"role {role} is a member of the owner role {owner}: it would bypass the grants")
         database = conn.execute(text("SELECT current_database()")).scalar_one()
         conn.execute(text(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO "{role}"'))
         conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))

@@ -3,6 +3,11 @@
 `skillsub stack up` starts it with S3 authentication on (an admin identity generated
 here), creates the bucket and writes var/stack.json (mode 0600) so every other command
 finds the endpoint and credentials without extra settings.
+
+Closed by default (issue 13): only the S3 port serves outsiders. The master, volume and filer
+HTTP ports demand JWTs signed with keys generated here and their gRPC twins a certificate of the
+stack's own CA (`security.toml`, read by `weed` from its working directory, so every `weed` we run
+starts in the store's folder); the folders are 0700 and what weed writes is 0600 (umask 077).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class StackState:
     volume: str = ""
     prefect_api_url: str | None = None
     prefect_ui_url: str | None = None
+    prefect_auth_string: str | None = None  # clients send it as PREFECT_API_AUTH_STRING
     pids: dict[str, int] = field(default_factory=dict)  # prefect server, worker, listener
 
 
@@ -82,10 +88,54 @@ def write_identities(path: Path, identities: list[dict]) -> None:
     tmp.replace(path)
 
 
+PRIVATE_UMASK = 0o077
+_JWT_SECTIONS = ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read")
+
+
+def write_security(weed_dir: Path) -> Path:
+    """SeaweedFS's own security (`weed scaffold -config=security`): volume writes and reads and every
+    filer HTTP request need a JWT signed with these keys, so the filer's HTTP port no longer serves
+    /etc/iam/identities or raw objects to anyone on the machine; the gRPC ports demand a certificate
+    of the stack's own CA (infra/weedtls.py). Kept across restarts."""
+    from infra.weedtls import security_sections
+
+    path = weed_dir / "security.toml"
+    text = path.read_text() if path.exists() else ""
+    if "[jwt.signing]" not in text:
+        text += "".join(f'[{section}]\nkey = "{secrets.token_urlsafe(32)}"\nexpires_after_seconds = 10\n\n'
+                        for section in _JWT_SECTIONS)
+    if "[grpc]" not in text:
+        text += security_sections(weed_dir / "tls")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path
+
+
+def make_private(root: Path) -> None:
+    """The folder 0700, everything under it 0700 (folders) or 0600 (files): data written before the
+    stack was closed (or by a process with a loose umask) is tightened too."""
+    os.chmod(root, 0o700)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(folder, name), 0o700)
+        for name in files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600)
+
+
+def new_auth_string() -> str:
+    """The Prefect API's basic-auth credential (`user:password`) for this stack."""
+    return f"skillsub:{secrets.token_urlsafe(32)}"
+
+
 def start(data_dir: Path, bucket: str, *, timeout: float = 60) -> StackState:
     """Start `weed mini` on free loopback ports with authentication on; wait until S3 answers."""
     weed_dir = (data_dir / "seaweedfs").resolve()
     weed_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
     access_key, secret_key = "admin" + secrets.token_hex(6), secrets.token_hex(20)
     s3_config = weed_dir / "s3.json"
     write_identities(s3_config, [{
@@ -118,9 +168,12 @@ def _launch(state: StackState, timeout: float) -> StackState:
         f"-s3.config={weed_dir / 's3.json'}", f"-bucket={state.bucket}",
     ]
     (weed_dir / "data").mkdir(exist_ok=True)
+    write_security(weed_dir)
     with open(state.log, "ab") as out:
+        os.chmod(state.log, 0o600)
+        make_private(weed_dir)
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=weed_dir)
+                                start_new_session=True, cwd=weed_dir, umask=PRIVATE_UMASK)
     state = replace(state, pid=proc.pid)
     try:
         wait_ready(state, timeout)
@@ -152,20 +205,10 @@ def wait_ready(state: StackState, timeout: float) -> None:
 
 
 def add_institution(state: StackState, uscc: str) -> tuple[str, str]:
-    """Credentials that may only write inbox/<uscc>/ and read outbox/<uscc>/, live without a restart.
+    """Credentials that may only write inbox/<uscc>/ and read outbox/<uscc>/, never delete (infra/tenants.py)."""
+    from infra import tenants
 
-    `weed mini` does not reload a changed -s3.config file (checked on 4.48), but identities added
-    through `weed shell s3.configure -apply` are stored in the filer and take effect at once.
-    """
-    access, secret = "inst" + secrets.token_hex(8), secrets.token_hex(20)
-    b = state.bucket
-    actions = f"Write:{b}/inbox/{uscc}/*,Read:{b}/outbox/{uscc}/*,List:{b}/outbox/{uscc}/*"
-    command = f"s3.configure -access_key={access} -secret_key={secret} -user=institution-{uscc} -actions={actions} -apply\n"
-    done = subprocess.run([weed_binary(), "shell", f"-master={state.master}"], input=command, capture_output=True,
-                          text=True, timeout=60)
-    if done.returncode != 0 or access not in done.stdout:
-        raise StackError(f"could not add credentials for {uscc}: {done.stderr[-300:] or done.stdout[-300:]}")
-    return access, secret
+    return tenants.add(state, uscc)
 
 
 def pid_alive(pid: int) -> bool:

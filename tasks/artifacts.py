@@ -1,6 +1,7 @@
 """What people see in the Prefect UI: a table and a summary per gate run, the nightly funnel.
 
-Personal data is masked: ID numbers keep region and last four digits.
+Personal data is masked: ID numbers keep region and last four digits, phone numbers their first three
+and last four, in object keys and class ids too; uploaders' text is escaped before it reaches Markdown.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from infra import db
 from infra.bootstrap import Services
 from schemas.cells import fen_to_yuan
 from schemas.idcard import mask_id
+from tasks.keyref import markdown, shown
 
 
 def gate_tables(svc: Services, upload_id: int) -> tuple[list[dict], str]:
@@ -27,15 +29,16 @@ def gate_tables(svc: Services, upload_id: int) -> tuple[list[dict], str]:
     examples: dict[str, list[str]] = defaultdict(list)
     for r in rows:
         if len(examples[r.rule_code]) < 3:
-            examples[r.rule_code].append(f"{r.class_id or ''} {mask_id(r.id_number) or ''}".strip())
+            examples[r.rule_code].append(shown(f"{r.class_id or ''} {mask_id(r.id_number) or ''}".strip()))
     table = [{"rule_code": code, "findings": n, "effect": effect, "examples": "; ".join(examples[code])}
              for (code, effect), n in sorted(counts.items())]
-    summary = (f"### {up['key']}\n\n"
+    answer = f"s3://{svc.store.bucket}/outbox/{up['uscc'] or 'reference'}/{up['kind']}/{up['name']}.result.csv"
+    summary = (f"### {markdown(shown(up['key']))}\n\n"
                f"- status **{up['status']}**, run `{up['run_id']}`, sha256 `{(up['sha256'] or '')[:12]}…`\n"
                f"- rows: {up['rows_total'] or 0} — accepted {up['rows_accepted'] or 0}, rejected {up['rows_rejected'] or 0}, "
                f"flagged {up['rows_flagged'] or 0}\n"
                f"- failed checks: {', '.join(c['rule_code'] for c in json.loads(up['gate_checks'] or '[]') if not c['success']) or 'none'}\n"
-               f"- answer: `s3://{svc.store.bucket}/outbox/{up['uscc'] or 'reference'}/{up['kind']}/{up['name']}.result.csv`\n")
+               f"- answer: {markdown(shown(answer))}\n")
     return table, summary
 
 

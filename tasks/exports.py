@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from infra import db
+from infra import db, logmask
 from infra.bootstrap import Services
 from schemas.cells import fen_to_yuan
 from schemas.idcard import mask_id
@@ -23,7 +23,8 @@ _ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{17}[0-9X])(?![0-9])")
 
 
 def mask_text(text: str) -> str:
-    return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(1)) or "", text)
+    """Every 18-character ID-shaped number and every mobile number in free text (evidence, keys)."""
+    return logmask.mask_text(_ID_IN_TEXT.sub(lambda m: mask_id(m.group(1)) or "", text))
 
 
 def findings(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
@@ -36,7 +37,7 @@ def findings(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
         zh, en = _finding_reasons(r["rule_code"], evidence)
         out.append({
             "finding_id": r["id"], "rule_code": r["rule_code"], "stage": r["stage"], "effect": r["effect"],
-            "status": r["status"], "uscc": r["uscc"], "class_id": r["class_id"],
+            "status": r["status"], "uscc": r["uscc"], "class_id": r["class_id"] if unmask or not r["class_id"] else mask_text(r["class_id"]),
             "id_number": r["id_number"] if unmask else mask_id(r["id_number"]),
             "reason_zh": zh, "reason_en": en, "evidence": _evidence(evidence),
             "run_id": r["run_id"], "created_at": str(r["created_at"]),

@@ -145,6 +145,12 @@ def _read(svc: Services, key: str, run_id: str, shas: dict) -> Outcome | Parsed 
         raise
 
 
+def archive_key(key: str, sha256: str) -> str:
+    """Where a processed original is kept (issue 13, "Originals kept"): institutions cannot delete their
+    uploads (infra/tenants.py) but may overwrite them; the bytes we processed stay here."""
+    return f"archive/{key}@{sha256[:16]}"
+
+
 def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id: str,
            shas: dict) -> Outcome | Parsed | tuple[Route, int]:
     s = svc.settings
@@ -155,6 +161,7 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{len(data)} bytes > {s.max_file_bytes}")
     sha = hashlib.sha256(data).hexdigest()
     _set(svc, upload_id, sha256=sha, run_id=run_id)
+    svc.store.put(archive_key(key, sha), data)  # the original stays, whatever its uploader overwrites later
     if (r.uscc, r.kind, sha) in shas:
         return r, upload_id
     shas[(r.uscc, r.kind, sha)] = upload_id

@@ -45,15 +45,19 @@ def list_pending() -> list[str]:
 @task(name="list-waiting-with", retries=3, retry_delay_seconds=[1, 5, 15])
 def list_waiting_with(key: str) -> list[str]:
     """List the pending reference data and uploads of this object's institution, in stage order."""
+    from tasks.keyref import resolve
     from tasks.pending import waiting_with
 
-    return waiting_with(services(), key)
+    return waiting_with(services(), resolve(services(), key))
 
 
 @task(name="process-object", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
 def process_object(key: str) -> dict:
-    """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256)."""
-    return process_objects.fn([key])[0]
+    """Read, parse, gate, apply and answer one uploaded object (idempotent per key+ETag and sha256);
+    `key` may be masked (a stage flow's parameter, tasks/keyref.py)."""
+    from tasks.keyref import resolve
+
+    return process_objects.fn([resolve(services(), key)])[0]
 
 
 @task(name="process-objects", retries=2, retry_delay_seconds=[2, 10], tags=["upload"])
@@ -70,15 +74,17 @@ def process_objects(keys: list[str]) -> list[dict]:
 
 @task(name="process-upload", retries=2, retry_delay_seconds=[1, 5], tags=["upload", "trigger"])
 def process_landed(keys: list[str]) -> list[dict]:
-    """Process landed objects with what waits with them (their institutions' earlier stages, other uploads)."""
+    """Process landed objects with what waits with them (their institutions' earlier stages, other uploads);
+    the keys may be masked (the listener masks ID and phone numbers: Prefect stores and shows parameters)."""
     from dataclasses import asdict
 
     from infra.database import exclusive
     from tasks.ingest import process_batch
+    from tasks.keyref import resolve
     from tasks.pending import batch_with, is_final
 
     svc = services()
-    keys = [k for k in keys if not is_final(svc, k)]  # runs before this one took the others with their batch
+    keys = [k for k in (resolve(svc, k) for k in keys) if not is_final(svc, k)]  # runs before this one took the others with their batch
     if not keys:
         return []
     # One processor at a time: an institution's uploads are gated in stage order whichever worker claims them.
@@ -87,7 +93,9 @@ def process_landed(keys: list[str]) -> list[dict]:
         outcomes = process_batch(svc, batch_with(svc, keys, svc.settings.batch_max_uploads), run_id())
         log.info("%d object(s) processed in %.2f s", len(outcomes), time.perf_counter() - started)
     publish_gate([o.upload_id for o in outcomes if o.upload_id is not None and o.status != "skipped"])
-    return [asdict(o) for o in outcomes if o.status != "skipped" or o.key in keys]
+    from tasks.keyref import shown
+
+    return [{**asdict(o), "key": shown(o.key)} for o in outcomes if o.status != "skipped" or o.key in keys]
 
 
 def publish_gate(upload_ids: list[int]) -> None:
@@ -172,6 +180,8 @@ def publish_rerun(out: dict, stage: str, auditor: str) -> None:
     """The change report as a Prefect table artifact (IDs already masked)."""
     from prefect.artifacts import create_table_artifact
 
+    from tasks.keyref import markdown
+
     table = [{"what": f"{r['stage']} row {r['row_no']} (upload {r['upload_id']})", "class_id": r["class_id"],
               "id_number": r["id_number"], "before": r["before"], "after": r["after"],
               "change": " ".join([*(f"+{c}" for c in r["codes_added"]), *(f"-{c}" for c in r["codes_removed"])])}
@@ -182,7 +192,7 @@ def publish_rerun(out: dict, stage: str, auditor: str) -> None:
                ",".join(a["exclusions_after"])} for a in out["amounts"]]
     create_table_artifact(key="rerun-changes", table=table or [{"what": "no change", "class_id": "-", "id_number": "-",
                                                                 "before": "-", "after": "-", "change": "-"}],
-                          description=f"Re-run of {stage} by {auditor}{' (dry run)' if out['dry_run'] else ''}")
+                          description=f"Re-run of {stage} by {markdown(auditor)}{' (dry run)' if out['dry_run'] else ''}")
 
 
 @task(name="reevaluate-cross-institution", retries=2, retry_delay_seconds=[5, 30])

@@ -1,14 +1,15 @@
 """Use case: an auditor confirms or dismisses a hold (spec/rules.md, hold_trainee / hold_class).
 
-The decision is final: it is written once to the append-only audit log (who, when, why)
-and no command changes it afterwards; a re-evaluation never overturns it either.
+The decision is final: it is written once to the append-only `decisions` table, which the finding's
+status follows (database triggers, infra/decisionguard.py), and to the audit log's hash chain (who,
+when, why); no command changes it afterwards; a re-evaluation never overturns it either.
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from infra import db
 from infra.bootstrap import Services
@@ -39,7 +40,8 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
         if row["status"] != "open":
             raise ReviewRefused(f"finding {finding_id} is already {row['status']}: decisions are final")
         status = "confirmed" if decision == "confirm" else "dismissed"
-        conn.execute(update(f).where(f.c.id == finding_id, f.c.status == "open").values(status=status))
+        conn.execute(insert(db.decisions).values(finding_id=finding_id, decision=decision, auditor=auditor.strip(),
+                                                 reason=reason.strip(), at=svc.now()))
         conn.execute(insert(db.audit_log).values(
             at=svc.now(), actor=auditor.strip(), action=f"review.{decision}", subject=f"finding:{finding_id}",
             detail=json.dumps({"reason": reason.strip(), "rule_code": row["rule_code"], "uscc": row["uscc"],

@@ -1,20 +1,25 @@
 """The real stack (SeaweedFS + Prefect server + deployments + worker + upload listener): an upload
 gets its verdict with no processing command; a missed notification is picked up by the watcher;
-the nightly schedule and the auditor's re-run are there in the Prefect API."""
+the nightly schedule and the auditor's re-run are there in the Prefect API; and the control plane is
+closed to anyone on the machine without the stack's secrets."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
 
-from infra.samples import csv_bytes, scenario
+from infra.samples import csv_bytes, make_uscc, scenario
 from tests.conftest import TODAY
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +51,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     status = json.loads(cli(env, "stack", "status", "--json").stdout)
     yield env, status
     cli(env, "stack", "down")
+
+
+def test_a_key_with_a_phone_and_an_id_is_answered_and_shown_nowhere_in_clear(stack) -> None:  # noqa: ANN001
+    env, status = stack
+    s3 = boto3.client("s3", endpoint_url=status["s3_endpoint_url"], aws_access_key_id=status["aws_access_key_id"],
+                      aws_secret_access_key=status["aws_secret_access_key"], region_name="us-east-1")
+    uscc, phone, id_number = scenario(TODAY).inst["A"], "13812345678", "11010519491231002X"
+    key = f"inbox/{uscc}/roster/{phone}_{id_number}.csv"
+    s3.put_object(Bucket="skillsub", Key=key, Body=csv_bytes(
+        ["class_id", "id_number", "name", "phone", "category", "payer", "enrolled_on"],
+        [["A-404", id_number, "某", phone, "migrant", "individual", TODAY.isoformat()]]))
+    wait_for(s3, "skillsub", f"outbox/{uscc}/roster/{phone}_{id_number}.result.csv")  # through the listener
+    shown = _api(env, status, """
+import asyncio, json
+from prefect.client.orchestration import get_client
+async def main():
+    async with get_client() as c:
+        runs, artifacts = await c.read_flow_runs(), await c.read_artifacts()
+    print(json.dumps([[r.name, r.parameters, r.idempotency_key] for r in runs]
+                     + [[a.key, a.data, a.description] for a in artifacts], ensure_ascii=False, default=str))
+asyncio.run(main())
+""")
+    assert "138****5678" in shown
+    logs = "".join(p.read_text(errors="replace") for p in Path(env["SKILLSUB_DATA_DIR"], "prefect").glob("*.log"))
+    assert "138****5678" in logs  # the listener logged the run it started …
+    for text in (shown, logs):  # … and no process printed or stored the numbers
+        assert phone not in text and id_number not in text
 
 
 def test_an_upload_is_answered_without_any_processing_command(stack) -> None:  # noqa: ANN001
@@ -91,7 +123,8 @@ asyncio.run(main())
 def test_deployments_schedule_and_an_auditor_rerun_through_the_prefect_api(stack) -> None:  # noqa: ANN001
     env, status = stack
     listed = subprocess.run([str(Path(sys.executable).parent / "prefect"), "deployment", "ls"], capture_output=True,
-                            text=True, env={**os.environ, "PREFECT_API_URL": status["prefect_api_url"]}, timeout=120)
+                            text=True, env={**os.environ, "PREFECT_API_URL": status["prefect_api_url"],
+                                            "PREFECT_API_AUTH_STRING": status["prefect_api_auth_string"]}, timeout=120)
     for name in ("process-upload/process-upload", "nightly/nightly", "rerun/rerun", "process-pending/inbox-watcher"):
         assert name in listed.stdout.replace("│", " ")
     schedule = _api(env, status, """
@@ -117,7 +150,8 @@ def _pid(env: dict[str, str], name: str) -> int:
 
 def _api(env: dict[str, str], status: dict, code: str) -> str:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **env, "PREFECT_API_URL": status["prefect_api_url"]})
+                          env={**os.environ, **env, "PREFECT_API_URL": status["prefect_api_url"],
+                               "PREFECT_API_AUTH_STRING": status["prefect_api_auth_string"]})
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -129,3 +163,74 @@ from prefect.deployments import run_deployment
 run = run_deployment({name!r}, parameters={parameters!r}, timeout={timeout})
 print(run.state.type.value if run.state else "NONE")
 """)
+
+
+def http(method: str, url: str, body: dict | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
+                                                                            **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310 - loopback
+            return r.status, {k.lower(): v for k, v in r.headers.items()}
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}
+
+
+def test_the_prefect_api_refuses_a_run_without_the_auth_string_and_a_write_without_a_csrf_token(stack) -> None:  # noqa: ANN001
+    _, status = stack
+    api = status["prefect_api_url"]
+    basic = {"Authorization": "Basic " + base64.b64encode(status["prefect_api_auth_string"].encode()).decode()}
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"skillsub:guessed").decode()}
+    for headers in (None, wrong):  # no way in: no CSRF token, no deployment, no read
+        assert http("GET", f"{api}/csrf-token?client=probe", None, headers)[0] == 401
+        assert http("GET", f"{api}/deployments/name/rerun/rerun", None, headers)[0] == 401
+        assert http("GET", f"{api}/flow_runs/{'0' * 8}-0000-0000-0000-{'0' * 12}", None, headers)[0] == 401
+    with urllib.request.urlopen(urllib.request.Request(f"{api}/deployments/name/rerun/rerun", headers=basic),
+                                timeout=30) as r:
+        rerun = json.loads(r.read())["id"]
+    # the probe of issue 13: an arbitrary command on the worker through the rerun deployment
+    attack = {"parameters": {}, "job_variables": {"command": "id > /tmp/pwned"}}
+    for headers in (None, wrong):
+        assert http("POST", f"{api}/deployments/{rerun}/create_flow_run", attack, headers)[0] in (401, 403)
+        assert http("POST", f"{api}/deployments/{rerun}/create_flow_run", attack,
+                    {**(headers or {}), "Prefect-Csrf-Token": "forged", "Prefect-Csrf-Client": "probe"})[0] in (401, 403)
+    assert http("POST", f"{api}/deployments/filter", {}, basic)[0] == 403  # authenticated, but no CSRF token
+    with urllib.request.urlopen(urllib.request.Request(f"{api}/csrf-token?client=probe", headers=basic), timeout=30) as r:
+        token = json.loads(r.read())["token"]
+    assert http("POST", f"{api}/deployments/filter", {}, {**basic, "Prefect-Csrf-Token": token,
+                                                          "Prefect-Csrf-Client": "probe"})[0] == 200
+    assert http("POST", f"{api}/deployments/{rerun}/create_flow_run", attack,
+                {**basic, "Prefect-Csrf-Token": "forged", "Prefect-Csrf-Client": "probe"})[0] == 403
+    preflight = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    _, answer = http("OPTIONS", f"{api}/deployments/filter", None, preflight)
+    assert answer.get("access-control-allow-origin") != "http://evil.example"
+    assert "*" not in answer.get("access-control-allow-origin", "")
+    _, answer = http("OPTIONS", f"{api}/deployments/filter", None, {**preflight, "Origin": status["prefect_ui_url"]})
+    assert answer.get("access-control-allow-origin") == status["prefect_ui_url"]  # the UI itself still works
+
+
+def test_the_store_serves_outsiders_only_through_s3_and_keeps_its_files_private(stack) -> None:  # noqa: ANN001
+    env, status = stack
+    state = json.loads(Path(env["SKILLSUB_DATA_DIR"], "stack.json").read_text())
+    uscc = make_uscc(77)
+    granted = cli(env, "institution", "add", uscc, "--operator", "probe")
+    assert granted.returncode == 0, granted.stderr
+    s3 = boto3.client("s3", endpoint_url=status["s3_endpoint_url"], aws_access_key_id=status["aws_access_key_id"],
+                      aws_secret_access_key=status["aws_secret_access_key"], region_name="us-east-1")
+    s3.put_object(Bucket="skillsub", Key=f"inbox/{uscc}/roster/secret.csv", Body=b"id_number\n11010519491231002X\n")
+    filer, volume = state["filer"], state["volume"]
+    for method, url in [("GET", f"http://{filer}/etc/iam/identities/institution-{uscc}.json"),
+                        ("GET", f"http://{filer}/etc/iam/identity.json"),
+                        ("GET", f"http://{filer}/buckets/skillsub/inbox/{uscc}/roster/secret.csv"),
+                        ("GET", f"http://{filer}/buckets/skillsub/inbox/?pretty=y"),
+                        ("PUT", f"http://{filer}/buckets/skillsub/reference/pensioners/forged.csv"),
+                        ("GET", f"http://{volume}/1,01")]:
+        assert http(method, url, {} if method == "PUT" else None)[0] == 401, url
+    data = Path(env["SKILLSUB_DATA_DIR"])
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert [str(p) for p in data.rglob("*") if p.is_dir() and p.stat().st_mode & 0o077] == []
+    # weed chmods its volume-info files (.vif: version, replication; no data) to 0644 itself; the folders
+    # above them are 0700, so no one else reaches them
+    loose = [str(p) for p in data.rglob("*") if p.is_file() and p.suffix != ".vif" and p.stat().st_mode & 0o077]
+    assert loose == []
+    assert stat.S_IMODE((data / "stack.json").stat().st_mode) == 0o600

@@ -34,6 +34,26 @@ def test_a_superuser_is_refused_as_the_application_role(pg_engine) -> None:  # n
         grant_app_role(owner_engine(pg_engine), "postgres")
 
 
+def test_db_upgrade_refuses_an_application_role_that_is_a_member_of_the_owner(pg_engine) -> None:  # noqa: ANN001
+    owner = owner_engine(pg_engine)
+    role = f"skillsub_member_{uuid.uuid4().hex[:8]}"
+    with owner.begin() as conn:
+        owner_name = conn.execute(text("SELECT current_user")).scalar_one()
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER'))
+        conn.execute(text(f'GRANT "{owner_name}" TO "{role}"'))
+    try:
+        env = {**os.environ, "SKILLSUB_DB_OWNER_URL": owner.url.render_as_string(hide_password=False),
+               "SKILLSUB_DB_APP_ROLE": role, "SKILLSUB_DATABASE_URL": pg_engine.url.render_as_string(hide_password=False)}
+        out = subprocess.run([sys.executable, "-m", "flows.cli", "db", "upgrade"], env=env, capture_output=True,
+                             text=True, timeout=180)
+        assert out.returncode == 2
+        assert f"member of the owner role {owner_name}" in out.stderr
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+
+
 def test_db_upgrade_migrates_as_the_owner_and_grants_the_application_role() -> None:
     suffix = uuid.uuid4().hex[:8]
     name, role = f"skillsub_roles_{suffix}", f"skillsub_app_{suffix}"
