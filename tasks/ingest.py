@@ -80,7 +80,7 @@ class Parsed:
     upload_id: int
     rows: list[dict[str, Any]]
     raws: dict[int, list[str]]
-    entities: frozenset = frozenset()
+    entities: batching.Meets | None = None
 
 
 def process_object(svc: Services, key: str, run_id: str) -> Outcome:
@@ -209,7 +209,7 @@ def _rounds(svc: Services, uploads: list[Parsed]) -> list[list[Parsed]]:
         return [uploads] if uploads else []
     teachers = _class_entities(svc, uploads)
     for p in uploads:
-        p.entities = batching.entities(p.r.uscc, p.rows, teachers if p.kind.name == "schedule" else None)
+        p.entities = batching.entities(p.r.uscc, p.rows, p.kind.name, teachers if p.kind.name == "schedule" else None)
     order = {name: i for i, name in enumerate(KINDS)}
     groups: dict[tuple[int, int], list[Parsed]] = {}
     for p, n in zip(uploads, batching.rounds([p.entities for p in uploads]), strict=True):

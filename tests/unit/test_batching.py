@@ -25,13 +25,21 @@ def test_every_upload_of_one_institution_keeps_stage_order() -> None:
 
 def test_a_schedule_meets_other_classes_through_its_class_teacher_and_venue() -> None:
     classes = {("A", "X"): {("teacher", "T")}, ("B", "Y"): {("teacher", "T")}}
-    a = entities("A", [{"class_id": "X"}], classes)
-    b = entities("B", [{"class_id": "Y"}], classes)
+    a = entities("A", [{"class_id": "X"}], "schedule", classes)
+    b = entities("B", [{"class_id": "Y"}], "schedule", classes)
     assert rounds([a, b]) == [0, 1]
 
 
+def test_filings_naming_one_teacher_share_a_run_but_a_schedule_waits_for_them() -> None:
+    fa = entities("A", [{"class_id": "X", "teacher_id": "T"}], "filing")
+    fb = entities("B", [{"class_id": "Y", "teacher_id": "T"}], "filing")
+    sc = entities("C", [{"class_id": "Z"}], "schedule", {("C", "Z"): {("teacher", "T")}})
+    fd = entities("D", [{"class_id": "W", "teacher_id": "T"}], "filing")
+    assert rounds([fa, fb, sc, fd]) == [0, 0, 1, 2]
+
+
 def test_blank_cells_tie_nothing() -> None:
-    assert entities("A", [{"phone": None, "venue": ""}]) == frozenset({("institution", "A")})
+    assert entities("A", [{"phone": None, "venue": ""}]).shared == frozenset({("institution", "A")})
 
 
 def test_a_burst_is_submitted_together_once_the_uploads_stop_landing() -> None:
