@@ -22,6 +22,7 @@ class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
     def get(self, key: str) -> bytes: ...
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    def copy(self, source: str, target: str) -> None: ...
 
 
 class S3Store:
@@ -71,6 +72,10 @@ class S3Store:
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
+    def copy(self, source: str, target: str) -> None:
+        """Server-side copy (CopyObject): the bytes never pass through this process, however large."""
+        self.client.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source})
+
     def ensure_bucket(self) -> None:
         from botocore.exceptions import ClientError
 
@@ -101,6 +106,9 @@ class MemoryStore:
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.objects[key] = (data, datetime.now(UTC))
+
+    def copy(self, source: str, target: str) -> None:
+        self.objects[target] = (self.objects[source][0], datetime.now(UTC))
 
     def _info(self, key: str) -> ObjectInfo:
         data, at = self.objects[key]

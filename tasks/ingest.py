@@ -22,6 +22,7 @@ from infra.database import analyze_staging, bulk_insert
 from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
+from schemas.rules import reasons
 from tasks import apply as applying
 from tasks import money, outbox, reference
 from tasks.kinds import KINDS, Kind, StageContext
@@ -208,13 +209,8 @@ def _set(svc: Services, upload_id: int, **values: Any) -> None:
 
 def _quarantine(svc: Services, key: str, r: Route, upload_id: int, run_id: str, code: str, reason: str) -> Outcome:
     """Keep a copy under quarantine/ with a reason file; answer the uploader; record the finding."""
-    try:
-        data = svc.store.get(key)
-    except Exception:  # too large to read back is still quarantined by reason alone
-        data = b""
-    if data:
-        svc.store.put(f"quarantine/{key}", data)
-    svc.store.put(f"quarantine/{key}.reason.txt", f"{code}: {reason}\n".encode(), "text/plain; charset=utf-8")
+    _copy_to_quarantine(svc, key)
+    svc.store.put(f"quarantine/{key}.reason.txt", _reason_text(code, reason), "text/plain; charset=utf-8")
     applying.reject_file(svc, r, upload_id, run_id, key, code, reason, {}, status="quarantined")
     outbox.answer(svc, upload_id)
     return Outcome(key, "quarantined", upload_id, reason=f"{code}: {reason}")
@@ -223,10 +219,23 @@ def _quarantine(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
 def _misplaced(svc: Services, key: str, reason: str) -> Outcome:
     """A key outside the layout cannot be routed or answered in an outbox: quarantine it with the reason."""
     if svc.store.head(f"quarantine/{key}.reason.txt") is None:
-        data = svc.store.get(key)
-        svc.store.put(f"quarantine/{key}", data)
-        svc.store.put(f"quarantine/{key}.reason.txt", f"FILE-UNREADABLE: {reason}\n".encode(), "text/plain; charset=utf-8")
+        _copy_to_quarantine(svc, key)
+        svc.store.put(f"quarantine/{key}.reason.txt", _reason_text("FILE-UNREADABLE", reason), "text/plain; charset=utf-8")
     return Outcome(key, "quarantined", reason=reason)
+
+
+def _reason_text(code: str, reason: str) -> bytes:
+    """The quarantine reason file: the rule in Chinese and in English, each with the detail."""
+    zh, en = reasons([code], {code: reason})
+    return f"{zh}\n{en}\n".encode()
+
+
+def _copy_to_quarantine(svc: Services, key: str) -> None:
+    """A server-side copy: an oversized or hostile object is never read into the worker to be kept."""
+    try:
+        svc.store.copy(key, f"quarantine/{key}")
+    except Exception:  # gone meanwhile: still quarantined by its reason file
+        log.warning("could not copy %s to quarantine", key, exc_info=True)
 
 
 def _cleanup(svc: Services, r: Route, upload_id: int, reason: str) -> None:

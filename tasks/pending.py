@@ -46,5 +46,15 @@ def waiting_with(svc: Services, key: str) -> list[str]:
         mine = route(key)
     except BadKey:
         return [key]
-    keys = [k for k in pending_keys(svc) if route(k).area == "reference" or route(k).uscc == mine.uscc]
+    keys = [k for k in pending_keys(svc) if _belongs(k, mine.uscc)]
     return keys if key in keys else [*keys, key]
+
+
+def _belongs(key: str, uscc: str | None) -> bool:
+    """Pending reference data or the institution's own uploads; a misplaced key belongs to no one's run
+    (its own trigger or the sweep quarantines it) and must never stop another institution's."""
+    try:
+        r = route(key)
+    except BadKey:
+        return False
+    return r.area == "reference" or r.uscc == uscc
