@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from infra import db
 from infra.bootstrap import Services
+from infra.budget import OverBudget, read_upload
 from infra.database import analyze_staging, bulk_insert
-from schemas.files import TooLarge, Unreadable, read_table
+from schemas.files import TooLarge, Unreadable
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
 from schemas.rules import reasons
@@ -109,11 +110,13 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
         outbox.answer(svc, upload_id)
         return Outcome(key, "duplicate", upload_id, reason=f"same bytes as upload {original}")
     try:
-        table = read_table(data, max_rows=s.max_rows)
+        table = read_upload(s, data)
     except Unreadable as exc:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-UNREADABLE", str(exc))
     except TooLarge as exc:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", str(exc))
+    except OverBudget as exc:
+        return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", exc.reason)
 
     model = reference.MODELS[r.kind] if r.area == "reference" else KINDS[r.kind].model
     positions, missing, extra = match_headers(model, table.header)
