@@ -99,9 +99,9 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     s = svc.settings
     if size > s.max_file_bytes:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{size} bytes > {s.max_file_bytes}")
-    data = svc.store.get(key)
+    data = svc.store.get(key, limit=s.max_file_bytes + 1)  # replaced by a larger object since the HEAD: still bounded
     if len(data) > s.max_file_bytes:
-        return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{len(data)} bytes > {s.max_file_bytes}")
+        return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"more than {s.max_file_bytes} bytes")
     sha = hashlib.sha256(data).hexdigest()
     _set(svc, upload_id, sha256=sha, run_id=run_id)
     original = _earlier_copy(svc, r, sha, upload_id)

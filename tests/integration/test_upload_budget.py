@@ -3,6 +3,8 @@ a file over any budget is quarantined with a bilingual reason and the worker goe
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from infra.budget import MiB, OverBudget, run_bounded
@@ -45,13 +47,19 @@ def test_a_row_numbered_ten_to_the_twelve_past_the_checks_stops_at_the_time_budg
 class CountingStore(MemoryStore):
     """Records every whole-object read, to prove what is never read."""
 
-    def __init__(self) -> None:
+    def __init__(self, small_heads: bool = False) -> None:
         super().__init__()
-        self.reads: list[str] = []
+        self.reads: list[tuple[str, int]] = []
+        self.small_heads = small_heads  # the object grows between the HEAD and the read
 
-    def get(self, key: str) -> bytes:
-        self.reads.append(key)
-        return super().get(key)
+    def head(self, key: str):  # noqa: ANN201
+        info = super().head(key)
+        return info and (replace(info, size=1) if self.small_heads else info)
+
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        data = super().get(key, limit)
+        self.reads.append((key, len(data)))
+        return data
 
 
 def test_an_xlsx_over_its_time_budget_is_quarantined_in_two_languages_and_the_next_upload_is_processed(engine) -> None:  # noqa: ANN001
@@ -82,5 +90,20 @@ def test_an_object_over_the_size_limit_is_never_read_and_is_quarantined_by_a_cop
     key = f"inbox/{A}/roster/big.csv"
     out = w.put_bytes(key, b"class_id\n" + b"x\n" * 100)
     assert out.status == "quarantined" and "FILE-TOO-LARGE" in (out.reason or "")
-    assert key not in store.reads
+    assert key not in [k for k, _ in store.reads]
     assert store.objects[f"quarantine/{key}"][0] == store.objects[key][0]
+
+
+def test_an_object_grown_past_the_limit_after_its_head_is_read_only_up_to_the_limit(engine) -> None:  # noqa: ANN001
+    store = CountingStore(small_heads=True)
+    w = World(make_services(engine, store, max_file_bytes=100))
+    key = f"inbox/{A}/roster/grown.csv"
+    out = w.put_bytes(key, b"class_id\n" + b"x\n" * 10_000)
+    assert out.status == "quarantined" and "FILE-TOO-LARGE" in (out.reason or "")
+    assert [n for k, n in store.reads if k == key] == [101]
+
+
+def test_a_limited_read_on_the_real_store_asks_only_for_the_first_bytes(s3_store) -> None:  # noqa: ANN001
+    s3_store.put("inbox/x/big.bin", b"0123456789" * 1000)
+    assert s3_store.get("inbox/x/big.bin", limit=11) == b"01234567890"
+    assert len(s3_store.get("inbox/x/big.bin")) == 10_000
