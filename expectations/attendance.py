@@ -56,7 +56,8 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
                 AND s.start_at < b.check_out AND b.check_in < s.end_at)"""),
         RowCheck("ATT-CLASH", "one person in one class at a time", f"""
             SELECT DISTINCT b.row_no, b.class_id, b.id_number, o.uscc AS other_uscc, o.class_id AS other_class_id,
-                   o.id_number AS other_id_number, 'also checked in to ' || o.class_id AS detail
+                   o.id_number AS other_id_number,
+                   CASE WHEN o.uscc = b.uscc THEN 'also checked in to ' || o.class_id ELSE 'another-institution' END AS detail
             FROM {{batch}} AS b
             JOIN (SELECT m.id_number FROM {_records(_SAME_PEOPLE)} AS m GROUP BY m.id_number
                   HAVING MIN(m.uscc) <> MAX(m.uscc) OR MIN(m.class_id) <> MAX(m.class_id)) AS many
@@ -88,7 +89,7 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
             WHERE b.upload_id = $upload"""),
         RowCheck("ATT-DEVICE-SHARED", "a device serves one institution a day", f"""
             SELECT DISTINCT b.row_no, b.class_id, o.uscc AS other_uscc, o.class_id AS other_class_id,
-                   'device ' || b.device_id || ' also used by ' || o.uscc AS detail
+                   'another-institution' AS detail
             FROM {{batch}} AS b
             JOIN (SELECT g.device_id, substr(CAST(g.check_in AS TEXT), 1, 10) AS day FROM {_records(_SAME_DEVICES)} AS g
                   GROUP BY g.device_id, substr(CAST(g.check_in AS TEXT), 1, 10) HAVING MIN(g.uscc) <> MAX(g.uscc)) AS shared

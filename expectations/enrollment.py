@@ -50,7 +50,7 @@ def roster_checks() -> list[ColumnCheck | RowCheck]:
             JOIN pensioners p ON p.id_number = b.id_number
             WHERE b.upload_id = $upload"""),
         RowCheck("ENR-CATEGORY-CONFLICT", "declared category agrees with insurance", """
-            SELECT DISTINCT b.row_no, b.class_id, b.id_number, 'insured by ' || i.employer_uscc AS detail
+            SELECT DISTINCT b.row_no, b.class_id, b.id_number, 'another-institution' AS detail
             FROM {batch} AS b JOIN insured i ON i.id_number = b.id_number
             WHERE b.upload_id = $upload AND b.category IN ('unemployed', 'hardship', 'graduate', 'school_leaver')
             AND (b.employer_uscc IS NULL OR i.employer_uscc <> b.employer_uscc)"""),
@@ -71,7 +71,8 @@ def roster_checks() -> list[ColumnCheck | RowCheck]:
             WHERE b.upload_id = $upload AND n.people > c.capacity"""),
         RowCheck("ENR-OVERLAP", "one class at a time per person", f"""
             SELECT DISTINCT b.row_no, b.class_id, b.id_number, p.uscc AS other_uscc,
-                   p.class_id AS other_class_id, p.id_number AS other_id_number, 'also in ' || p.class_id AS detail
+                   p.class_id AS other_class_id, p.id_number AS other_id_number,
+                   CASE WHEN p.uscc = b.uscc THEN 'also in ' || p.class_id ELSE 'another-institution' END AS detail
             FROM {{batch}} AS b
             JOIN {_people(_SAME_PERSON, "1 = 1")} AS p ON p.id_number = b.id_number
                  AND NOT (p.uscc = b.uscc AND p.class_id = b.class_id)

@@ -79,14 +79,14 @@ def schedule_checks() -> list[ColumnCheck | RowCheck]:
             AND ABS(t.minutes - c.planned_hours * 60) > $hours_mismatch_tolerance * 60"""),
         RowCheck("FIL-TEACHER-CLASH", "teacher in one place at a time", f"""
             SELECT DISTINCT n.row_no, n.class_id, o.uscc AS other_uscc, o.class_id AS other_class_id,
-                   'teacher also teaches ' || o.class_id AS detail
+                   CASE WHEN o.uscc = n.uscc THEN 'teacher also teaches ' || o.class_id ELSE 'another-institution' END AS detail
             FROM ({_STAGED_SESSIONS_OF}) AS n
             JOIN classes oc ON oc.teacher_id = n.teacher_id AND NOT (oc.uscc = n.uscc AND oc.class_id = n.class_id)
             JOIN sessions o ON o.uscc = oc.uscc AND o.class_id = oc.class_id
             WHERE o.start_at < n.end_at AND n.start_at < o.end_at"""),
         RowCheck("FIL-VENUE-CLASH", "venue used by one institution at a time", f"""
             SELECT DISTINCT n.row_no, n.class_id, o.uscc AS other_uscc, o.class_id AS other_class_id,
-                   'venue also used by ' || o.uscc AS detail
+                   'another-institution' AS detail
             FROM ({_STAGED_SESSIONS_OF}) AS n
             JOIN classes oc ON oc.venue = n.venue AND oc.uscc <> n.uscc
             JOIN sessions o ON o.uscc = oc.uscc AND o.class_id = oc.class_id

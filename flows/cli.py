@@ -413,17 +413,20 @@ class Decision(StrEnum):
 def review(finding_id: int = typer.Argument(..., help="the finding to decide"),
            confirm: bool = typer.Option(False, "--confirm", help="the hold stands: the trainee or class stays excluded"),
            dismiss: bool = typer.Option(False, "--dismiss", help="release the hold"),
+           escalate: bool = typer.Option(False, "--escalate", help="make another institution's side of a "
+                                         "cross-institution warning an open hold"),
            reason: str = typer.Option(..., "--reason", help="why (kept in the audit log)"),
            auditor: str = typer.Option(..., "--auditor", help="who decides (kept in the audit log)")) -> None:
-    """Confirm or dismiss a hold; the decision is recorded in the audit log and is final."""
+    """Confirm or dismiss a hold, or escalate a cross-institution warning to a hold; recorded in the audit log."""
     from tasks.review import ReviewRefused
     from tasks.review import review as decide
 
-    if confirm == dismiss:
-        typer.echo("skillsub: give exactly one of --confirm or --dismiss", err=True)
+    if confirm + dismiss + escalate != 1:
+        typer.echo("skillsub: give exactly one of --confirm, --dismiss or --escalate", err=True)
         raise typer.Exit(2)
     try:
-        done = decide(_db_only(), finding_id, "confirm" if confirm else "dismiss", reason, auditor)
+        done = decide(_db_only(), finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
+                      auditor)
     except ReviewRefused as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(2) from None

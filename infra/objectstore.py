@@ -20,8 +20,9 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str) -> list[ObjectInfo]: ...
     def head(self, key: str) -> ObjectInfo | None: ...
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str, limit: int | None = None) -> bytes: ...
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    def copy(self, source: str, target: str) -> None: ...
 
 
 class S3Store:
@@ -65,11 +66,17 @@ class S3Store:
             raise
         return ObjectInfo(key, h["ETag"].strip('"'), h["ContentLength"], h["LastModified"])
 
-    def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        """The object's bytes; with `limit`, at most that many (a Range request: a larger object is never read whole)."""
+        extra = {"Range": f"bytes=0-{limit - 1}"} if limit else {}
+        return self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def copy(self, source: str, target: str) -> None:
+        """Server-side copy (CopyObject): the bytes never pass through this process, however large."""
+        self.client.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source})
 
     def ensure_bucket(self) -> None:
         from botocore.exceptions import ClientError
@@ -96,11 +103,14 @@ class MemoryStore:
     def head(self, key: str) -> ObjectInfo | None:
         return self._info(key) if key in self.objects else None
 
-    def get(self, key: str) -> bytes:
-        return self.objects[key][0]
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        return self.objects[key][0][:limit] if limit else self.objects[key][0]
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.objects[key] = (data, datetime.now(UTC))
+
+    def copy(self, source: str, target: str) -> None:
+        self.objects[target] = (self.objects[source][0], datetime.now(UTC))
 
     def _info(self, key: str) -> ObjectInfo:
         data, at = self.objects[key]

@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     policy: str = "suzhou"
     max_file_bytes: int = Field(50 * 1024 * 1024, gt=0)
     max_rows: int = Field(200_000, gt=0)
+    # An XLSX is checked against these before it is parsed (FILE-TOO-LARGE), then read in a child process
+    # limited to upload_memory_bytes of address space and upload_seconds (issue 13: bounded work per upload).
+    max_xlsx_uncompressed_bytes: int = Field(256 * 1024 * 1024, gt=0)
+    max_xlsx_shared_strings: int = Field(2_000_000, gt=0)
+    max_xlsx_columns: int = Field(256, gt=0)
+    max_xlsx_row_number: int = Field(1_048_576, gt=0)
+    max_xlsx_cells: int = Field(20_000_000, gt=0)
+    upload_memory_bytes: int = Field(1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    upload_seconds: float = Field(300, gt=0)
     s3_retries: int = Field(5, ge=0)
     # An upload claimed longer ago than this by a worker that never finished is claimed again.
     processing_lease_seconds: int = Field(3600, ge=0)

@@ -105,6 +105,10 @@ class PolicySettings(BaseModel):
     pass_mark: Decimal = Decimal(60)
     annual_cap: int = 3
     advance_share: Decimal = Decimal("0.5")
+    # spec/rules.md: two institutions meeting this often within the window in cross-institution findings
+    # are both held (collusion, not accident)
+    collusion_min_meetings: int = Field(3, ge=1)
+    collusion_window_days: int = Field(365, ge=1)
 
 
 class RegionPolicy(BaseModel):

@@ -93,6 +93,18 @@ RULES: dict[str, Rule] = {r.code: r for r in (
 
 HOLD_EFFECTS = frozenset({Effect.HOLD_TRAINEE, Effect.HOLD_CLASS})
 
+# A rule's detail naming another institution's side is this marker; the reason says it without naming it
+# (spec/rules.md: a reason never names another institution's classes, people, employers or registry facts).
+ANOTHER_INSTITUTION = "another-institution"
+_ANOTHER: dict[str, tuple[str, str]] = {
+    "ENR-OVERLAP": ("同时参加另一机构时段重叠的班级", "also enrolled in an overlapping class of another institution"),
+    "ATT-CLASH": ("同一时段在另一机构的班级签到", "also checked in to a class of another institution at the same time"),
+    "FIL-TEACHER-CLASH": ("该教师同一时段在另一机构授课", "the teacher also teaches a class of another institution at the same time"),
+    "FIL-VENUE-CLASH": ("该地点同一时段由另一机构使用", "the venue is also used by another institution at the same time"),
+    "ATT-DEVICE-SHARED": ("该设备同日由另一机构使用", "the device is also used by another institution on the same day"),
+    "ENR-CATEGORY-CONFLICT": ("由其他单位参保", "insured by another employer"),
+}
+
 
 def verdict_for(codes: list[str]) -> Verdict:
     """One row's verdict from the rule codes that hit it (spec/lifecycle.md: every row ends in one)."""
@@ -115,7 +127,10 @@ def reasons(codes: list[str], details: dict[str, str] | None = None) -> tuple[st
     zh, en = [], []
     for code in sorted(set(codes)):
         rule = RULES[code]
-        extra = f" ({details[code]})" if details.get(code) else ""
-        zh.append(f"{code}: {rule.zh}{extra}")
-        en.append(f"{code}: {rule.en}{extra}")
+        parts = [p for p in (details.get(code) or "").split("; ") if p]
+        other = _ANOTHER.get(code, ("涉及另一机构", "involves another institution"))
+        zh_parts = [other[0] if p == ANOTHER_INSTITUTION else p for p in dict.fromkeys(parts)]
+        en_parts = [other[1] if p == ANOTHER_INSTITUTION else p for p in dict.fromkeys(parts)]
+        zh.append(f"{code}: {rule.zh}" + (f" ({'; '.join(zh_parts)})" if zh_parts else ""))
+        en.append(f"{code}: {rule.en}" + (f" ({'; '.join(en_parts)})" if en_parts else ""))
     return "；".join(zh), "; ".join(en)

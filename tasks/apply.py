@@ -17,6 +17,7 @@ from schemas.codes import UPLOAD_STAGE
 from schemas.layout import Route
 from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
 from tasks import hours
+from tasks.crossinst import Counterparts, pair_tag
 from tasks.kinds import HOURS_KINDS, Kind
 
 _ENTITY_EFFECTS = {Effect.HOLD_CLASS, Effect.HOLD_TRAINEE, Effect.EXCLUDE}
@@ -104,11 +105,13 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
 
 def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
                      key: str, hits: list[Hit]) -> None:
-    """One finding per hit; holds and exclusions once per entity; counterparts of cross-record rules too."""
+    """One finding per hit; holds and exclusions once per entity; counterparts of cross-record rules too
+    (another institution's side as a warning unless the two collude: tasks/crossinst.py)."""
     now = svc.now()
     rows: list[dict[str, Any]] = []
     seen: set[tuple] = set()
     staged_ids = _staged_ids(conn, kind, upload_id) if any(h.id_number is None for h in hits) else {}
+    counterparts = Counterparts(conn, svc.policy.settings, r.uscc, upload_id, now)
     for h in hits:
         rule = RULES[h.code]
         stage = rule.stage if rule.stage != "any" else kind.stage
@@ -122,17 +125,21 @@ def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, uplo
             other_id = None if rule.effect == Effect.HOLD_CLASS else (h.other_id_number or h.id_number)
             parties.append((h.other_uscc, h.other_class_id, other_id, None, None))
         for uscc, class_id, id_number, row_no, up in parties:
+            effect = rule.effect if row_no is not None else counterparts.effect(rule.effect, uscc)
             entity = (h.code, uscc, class_id, id_number) if rule.effect in _ENTITY_EFFECTS else (h.code, row_no, up, uscc, class_id)
             if entity in seen:
                 continue
             seen.add(entity)
-            if rule.effect in _ENTITY_EFFECTS and _open_finding(conn, h.code, uscc, class_id, id_number):
+            if rule.effect in _ENTITY_EFFECTS and _open_finding(conn, h.code, uscc, class_id, id_number,
+                                                                warned=effect != rule.effect):
                 continue
             evidence = {"key": key, "row_no": row_no, "detail": h.detail}
             if row_no is None:
                 evidence = {"detected_by": key, "row_no": h.row_no, "with": {"uscc": r.uscc, "class_id": h.class_id}, "detail": h.detail}
-            rows.append({"rule_code": h.code, "stage": stage, "effect": rule.effect.value,
-                         "status": finding_status(rule.effect), "uscc": uscc, "class_id": class_id,
+            if h.other_uscc is not None and h.other_uscc != r.uscc:
+                evidence["pair"] = pair_tag(r.uscc, h.other_uscc)
+            rows.append({"rule_code": h.code, "stage": stage, "effect": effect.value,
+                         "status": finding_status(effect), "uscc": uscc, "class_id": class_id,
                          "id_number": id_number, "evidence": json.dumps(evidence, ensure_ascii=False),
                          "run_id": run_id, "upload_id": up, "row_no": row_no, "created_at": now})
     if rows:
@@ -149,10 +156,12 @@ def _staged_ids(conn: Connection, kind: Kind, upload_id: int) -> dict[int, str]:
     return {row_no: id_number for row_no, id_number in rows}
 
 
-def _open_finding(conn: Connection, code: str, uscc: str | None, class_id: str | None, id_number: str | None) -> bool:
+def _open_finding(conn: Connection, code: str, uscc: str | None, class_id: str | None, id_number: str | None,
+                  *, warned: bool = False) -> bool:
+    """A standing finding on the entity; for a counterpart warning, an earlier warning stands as well."""
     f = db.findings
     cond = [f.c.rule_code == code, f.c.uscc == uscc, f.c.class_id == class_id,
-            f.c.status.in_(("open", "confirmed"))]
+            f.c.status.in_(("open", "confirmed", "none") if warned else ("open", "confirmed"))]
     cond.append(f.c.id_number.is_(None) if id_number is None else f.c.id_number == id_number)
     return conn.execute(select(exists().where(and_(*cond)))).scalar_one()
 

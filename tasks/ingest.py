@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from infra import db
 from infra.bootstrap import Services
+from infra.budget import OverBudget, read_upload
 from infra.database import analyze_staging, bulk_insert
-from schemas.files import TooLarge, Unreadable, read_table
+from schemas.files import TooLarge, Unreadable
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
 from schemas.rules import reasons
@@ -156,12 +157,12 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
     s = svc.settings
     if size > s.max_file_bytes:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{size} bytes > {s.max_file_bytes}")
-    data = svc.store.get(key)
+    data = svc.store.get(key, limit=s.max_file_bytes + 1)  # replaced by a larger object since the HEAD: still bounded
     if len(data) > s.max_file_bytes:
-        return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"{len(data)} bytes > {s.max_file_bytes}")
+        return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"more than {s.max_file_bytes} bytes")
     sha = hashlib.sha256(data).hexdigest()
     _set(svc, upload_id, sha256=sha, run_id=run_id)
-    svc.store.put(archive_key(key, sha), data)  # the original stays, whatever its uploader overwrites later
+    svc.store.put(archive_key(key, sha), data)  # the bytes processed stay, whatever the uploader overwrites later
     if (r.uscc, r.kind, sha) in shas:
         return r, upload_id
     shas[(r.uscc, r.kind, sha)] = upload_id
@@ -169,11 +170,13 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
     if original is not None:
         return _duplicate(svc, key, upload_id, original)
     try:
-        table = read_table(data, max_rows=s.max_rows)
+        table = read_upload(s, data)
     except Unreadable as exc:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-UNREADABLE", str(exc))
     except TooLarge as exc:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", str(exc))
+    except OverBudget as exc:
+        return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", exc.reason)
 
     model = reference.MODELS[r.kind] if r.area == "reference" else KINDS[r.kind].model
     positions, missing, extra = match_headers(model, table.header)
@@ -346,12 +349,7 @@ def _set(svc: Services, upload_id: int, **values: Any) -> None:
 
 def _quarantine(svc: Services, key: str, r: Route, upload_id: int, run_id: str, code: str, reason: str) -> Outcome:
     """Keep a copy under quarantine/ with a reason file; answer the uploader; record the finding."""
-    try:
-        data = svc.store.get(key)
-    except Exception:  # too large to read back is still quarantined by reason alone
-        data = b""
-    if data:
-        svc.store.put(f"quarantine/{key}", data)
+    _copy_to_quarantine(svc, key)
     svc.store.put(f"quarantine/{key}.reason.txt", _reason_text(code, reason), "text/plain; charset=utf-8")
     applying.reject_file(svc, r, upload_id, run_id, key, code, reason, {}, status="quarantined")
     outbox.answer(svc, upload_id)
@@ -361,17 +359,23 @@ def _quarantine(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
 def _misplaced(svc: Services, key: str, reason: str) -> Outcome:
     """A key outside the layout cannot be routed or answered in an outbox: quarantine it with the reason."""
     if svc.store.head(f"quarantine/{key}.reason.txt") is None:
-        data = svc.store.get(key)
-        svc.store.put(f"quarantine/{key}", data)
-        svc.store.put(f"quarantine/{key}.reason.txt", _reason_text("FILE-UNREADABLE", reason),
-                      "text/plain; charset=utf-8")
+        _copy_to_quarantine(svc, key)
+        svc.store.put(f"quarantine/{key}.reason.txt", _reason_text("FILE-UNREADABLE", reason), "text/plain; charset=utf-8")
     return Outcome(key, "quarantined", reason=reason)
 
 
-def _reason_text(code: str, detail: str) -> bytes:
-    """The quarantine reason an institution reads: the rule in Chinese, then in English, with the detail."""
-    zh, en = reasons([code], {code: detail})
+def _reason_text(code: str, reason: str) -> bytes:
+    """The quarantine reason file: the rule in Chinese and in English, each with the detail."""
+    zh, en = reasons([code], {code: reason})
     return f"{zh}\n{en}\n".encode()
+
+
+def _copy_to_quarantine(svc: Services, key: str) -> None:
+    """A server-side copy: an oversized or hostile object is never read into the worker to be kept."""
+    try:
+        svc.store.copy(key, f"quarantine/{key}")
+    except Exception:  # gone meanwhile: still quarantined by its reason file
+        log.warning("could not copy %s to quarantine", key, exc_info=True)
 
 
 def _cleanup(svc: Services, r: Route, upload_id: int, reason: str) -> None:

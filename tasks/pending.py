@@ -72,12 +72,14 @@ def _institution_of(pending: list[str], key: str) -> list[str]:
         mine = route(key)
     except BadKey:
         return [key]
-    return [k for k in pending if _area_or_uscc(k) in ("reference", mine.uscc)]
+    return [k for k in pending if _belongs(k, mine.uscc)]
 
 
-def _area_or_uscc(key: str) -> str | None:
+def _belongs(key: str, uscc: str | None) -> bool:
+    """Pending reference data or the institution's own uploads; a misplaced key belongs to no one's run
+    (its own trigger or the sweep quarantines it) and must never stop another institution's."""
     try:
         r = route(key)
     except BadKey:
-        return None
-    return "reference" if r.area == "reference" else r.uscc
+        return False
+    return r.area == "reference" or r.uscc == uscc

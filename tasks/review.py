@@ -1,4 +1,5 @@
-"""Use case: an auditor confirms or dismisses a hold (spec/rules.md, hold_trainee / hold_class).
+"""Use case: an auditor confirms or dismisses a hold (spec/rules.md, hold_trainee / hold_class), or escalates
+another institution's side of a cross-institution finding, recorded as a warning, to the rule's hold.
 
 The decision is final: it is written once to the append-only `decisions` table, which the finding's
 status follows (database triggers, infra/decisionguard.py), and to the audit log's hash chain (who,
@@ -8,13 +9,15 @@ when, why); no command changes it afterwards; a re-evaluation never overturns it
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 
 from infra import db
 from infra.bootstrap import Services
 from schemas.idcard import mask_id
-from schemas.rules import HOLD_EFFECTS, Effect
+from schemas.rules import HOLD_EFFECTS, RULES, Effect
 
 
 class ReviewRefused(Exception):
@@ -22,9 +25,9 @@ class ReviewRefused(Exception):
 
 
 def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: str) -> dict:
-    """Record `confirm` or `dismiss` for an open hold; returns the decided finding."""
-    if decision not in ("confirm", "dismiss"):
-        raise ReviewRefused("decision is confirm or dismiss")
+    """Record `confirm` or `dismiss` for an open hold, or `escalate` a counterpart warning; returns the finding."""
+    if decision not in ("confirm", "dismiss", "escalate"):
+        raise ReviewRefused("decision is confirm, dismiss or escalate")
     if not reason.strip() or not auditor.strip():
         raise ReviewRefused("a reason and the auditor's name are required")
     f = db.findings
@@ -35,6 +38,8 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
         row = conn.execute(query).mappings().first()
         if row is None:
             raise ReviewRefused(f"no finding {finding_id}")
+        if decision == "escalate":
+            return _escalate(conn, svc, row, reason.strip(), auditor.strip())
         if Effect(row["effect"]) not in HOLD_EFFECTS:
             raise ReviewRefused(f"finding {finding_id} ({row['rule_code']}, {row['effect']}) holds nothing to decide")
         if row["status"] != "open":
@@ -48,3 +53,20 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
                                "class_id": row["class_id"], "id_number": mask_id(row["id_number"]),
                                "status": status}, ensure_ascii=False)))
     return dict(row) | {"status": status}
+
+
+def _escalate(conn: Connection, svc: Services, row: Any, reason: str, auditor: str) -> dict:
+    """spec/rules.md: another institution's rows of a cross-institution pattern are a warning an auditor may
+    escalate to the rule's hold; from then on it is an open hold like any other, decided by confirm or dismiss."""
+    finding_id, hold = row["id"], RULES[row["rule_code"]].effect
+    if hold not in HOLD_EFFECTS or row["effect"] != Effect.WARN.value or row["status"] != "none":
+        raise ReviewRefused(f"finding {finding_id} ({row['rule_code']}, {row['effect']}, {row['status']}) is not a "
+                            "warning of a rule that holds: nothing to escalate")
+    conn.execute(update(db.findings).where(db.findings.c.id == finding_id, db.findings.c.status == "none")
+                 .values(effect=hold.value, status="open"))
+    conn.execute(insert(db.audit_log).values(
+        at=svc.now(), actor=auditor, action="review.escalate", subject=f"finding:{finding_id}",
+        detail=json.dumps({"reason": reason, "rule_code": row["rule_code"], "uscc": row["uscc"],
+                           "class_id": row["class_id"], "id_number": mask_id(row["id_number"]),
+                           "effect": hold.value, "status": "open"}, ensure_ascii=False)))
+    return dict(row) | {"effect": hold.value, "status": "open"}

@@ -65,7 +65,7 @@ def test_times_without_seconds_are_a_format_error(w: World) -> None:
     assert v[2] == ("rejected", {"ROW-FORMAT"})
 
 
-def test_one_person_checked_in_to_two_institutions_at_once_is_held_in_both(w: World) -> None:
+def test_one_person_checked_in_to_two_institutions_at_once_is_held_by_the_later_upload_and_warned_on_the_other(w: World) -> None:
     w.file_class("B-1", B, start_time="09:00", end_time="17:00")
     p = people(1)
     w.enrol("A-1", p)
@@ -73,7 +73,8 @@ def test_one_person_checked_in_to_two_institutions_at_once_is_held_in_both(w: Wo
     assert att(w, w.check("A-1", p[0]))[2] == ("accepted", set())
     v = att(w, w.check("B-1", p[0], cin="09:00:10", cout="16:59:00", device="B-DEV"), uscc=B)
     assert v[2] == ("accepted_flagged", {"ATT-CLASH"})
-    assert sorted((f["uscc"], f["class_id"]) for f in w.findings("ATT-CLASH")) == sorted([(A, "A-1"), (B, "B-1")])
+    assert sorted((f["uscc"], f["class_id"], f["effect"]) for f in w.findings("ATT-CLASH")) == sorted(
+        [(A, "A-1", "warn"), (B, "B-1", "hold_trainee")])
 
 
 def test_the_same_person_in_two_classes_at_different_times_is_no_clash(w: World) -> None:

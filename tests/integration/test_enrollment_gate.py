@@ -112,14 +112,14 @@ def test_more_people_than_the_filed_capacity_holds_the_class(w: World) -> None:
     assert (f["class_id"], f["effect"], f["id_number"]) == ("A-4", "hold_class", None)
 
 
-def test_one_person_in_two_overlapping_classes_is_held_in_both(w: World) -> None:
+def test_one_person_in_two_overlapping_classes_is_held_by_the_later_upload_and_warned_on_the_other_side(w: World) -> None:
     w.file_class("B-1", B, start_time="09:00", end_time="17:00")
     p = people(1)[0]
     assert roster(w, w.roster_row("A-1", p))[2] == ("accepted", set())
     v = roster(w, w.roster_row("B-1", p), uscc=B)
     assert v[2] == ("accepted_flagged", {"ENR-OVERLAP"})
-    assert sorted((f["uscc"], f["class_id"], f["id_number"]) for f in w.findings("ENR-OVERLAP")) == sorted(
-        [(A, "A-1", p), (B, "B-1", p)])
+    assert sorted((f["uscc"], f["class_id"], f["id_number"], f["effect"]) for f in w.findings("ENR-OVERLAP")) == sorted(
+        [(A, "A-1", p, "warn"), (B, "B-1", p, "hold_trainee")])
 
 
 def test_one_person_in_two_classes_at_different_hours_is_fine(w: World) -> None:
@@ -129,13 +129,14 @@ def test_one_person_in_two_classes_at_different_hours_is_fine(w: World) -> None:
     assert roster(w, w.roster_row("B-1", p), uscc=B)[2] == ("accepted", set())
 
 
-def test_a_phone_shared_by_three_people_holds_all_three(w: World) -> None:
+def test_a_phone_shared_by_three_people_holds_the_uploaders_and_warns_the_other_institutions(w: World) -> None:
     w.file_class("B-1", B, sessions=0)
     p = people(3)
     roster(w, w.roster_row("A-1", p[0], "13912345678"), w.roster_row("A-1", p[1], "13912345678"))
     v = roster(w, w.roster_row("B-1", p[2], "13912345678"), uscc=B)
     assert v[2] == ("accepted_flagged", {"ENR-SHARED-PHONE"})
-    assert sorted(f["id_number"] for f in w.findings("ENR-SHARED-PHONE")) == sorted(p)
+    assert sorted((f["id_number"], f["effect"]) for f in w.findings("ENR-SHARED-PHONE")) == sorted(
+        [(p[0], "warn"), (p[1], "warn"), (p[2], "hold_trainee")])
 
 
 def test_a_phone_shared_by_two_people_is_fine(w: World) -> None:

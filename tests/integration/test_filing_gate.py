@@ -120,12 +120,13 @@ def test_a_session_outside_the_class_dates_holds_the_class(w: World) -> None:
     assert w.verdicts(out)[2] == ("accepted_flagged", {"FIL-HOURS-MISMATCH"})
 
 
-def test_one_teacher_in_two_places_at_once_holds_both_classes(w: World) -> None:
+def test_one_teacher_in_two_places_at_once_holds_the_later_uploads_class_and_warns_the_other(w: World) -> None:
     w.file_class("A-1", A, teacher_id=TEACHER)
     w.file_class("B-1", B, sessions=0, teacher_id=TEACHER)
     out = w.schedule("B-1", B, start_time="09:00", end_time="17:00")
     assert all(v == ("accepted_flagged", {"FIL-TEACHER-CLASH"}) for v in w.verdicts(out).values())
-    assert sorted((f["uscc"], f["class_id"]) for f in w.findings("FIL-TEACHER-CLASH")) == sorted([(A, "A-1"), (B, "B-1")])
+    assert sorted((f["uscc"], f["class_id"], f["effect"]) for f in w.findings("FIL-TEACHER-CLASH")) == sorted(
+        [(A, "A-1", "warn"), (B, "B-1", "hold_class")])
 
 
 def test_one_teacher_at_different_hours_is_no_clash(w: World) -> None:

@@ -126,13 +126,16 @@ def test_confirming_fraud_after_payment_writes_exactly_one_recovery(w: World) ->
     claim(w, "S-1", "final", "3000")
     nightly(w)
     assert entries(w) == [("S-1", A, "settlement", "3000.00")]
-    # later, B enrols t0 at the same hours: a hold on A's t0 opens after the money moved
+    # later, B enrols t0 at the same hours: B's upload warns A's side (it cannot freeze A's money by itself);
+    # an auditor escalates the warning to a hold after the money moved
     w.file_class("B-1", B, start_time="09:00", end_time="17:00")
     w.enrol("B-1", [t[0]], B)
+    warning = next(f for f in w.findings("ENR-OVERLAP") if f["uscc"] == A)
+    assert warning["effect"] == "warn"
+    review(w.svc, warning["id"], "escalate", "the same person at B at the same hours", "auditor")
     nightly(w)
     assert entries(w) == [("S-1", A, "settlement", "3000.00")]  # an open hold moves nothing
-    hold = next(f for f in w.findings("ENR-OVERLAP") if f["uscc"] == A)
-    review(w.svc, hold["id"], "confirm", "proxy attendance confirmed on site", "auditor")
+    review(w.svc, warning["id"], "confirm", "proxy attendance confirmed on site", "auditor")
     nightly(w)
     nightly(w)
     assert entries(w) == [("S-1", A, "settlement", "3000.00"), ("S-1", A, "recovery", "-1500.00")]

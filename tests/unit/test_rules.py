@@ -37,3 +37,9 @@ def test_holds_open_and_warnings_hold_nothing() -> None:
 def test_reasons_are_given_in_chinese_and_english() -> None:
     zh, en = reasons(["ENR-AGE"], {"ENR-AGE": "age 14"})
     assert "年龄" in zh and "age at class start" in en and "age 14" in en
+
+
+def test_another_institutions_side_is_named_in_neither_language() -> None:
+    zh, en = reasons(["ENR-OVERLAP"], {"ENR-OVERLAP": "also in A-2; another-institution"})
+    assert en.endswith("(also in A-2; also enrolled in an overlapping class of another institution)")
+    assert "另一机构" in zh and "another-institution" not in zh + en
