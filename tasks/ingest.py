@@ -23,7 +23,7 @@ from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
 from tasks import apply as applying
-from tasks import money, outbox, reference
+from tasks import money, outbox, reference, standing
 from tasks.kinds import KINDS, Kind, StageContext
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,9 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
     if kind.name == "claim" and not counts.get("file_rejected"):
         money.after_claims(svc, r.uscc or "", upload_id, run_id)
     outbox.answer(svc, upload_id)
+    # a hold this upload opened on another class's trainee changes that roster's answer too (issue 11.3)
+    standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
+                            for h in result.hits if h.other_class_id is not None}, besides=upload_id)
     status = "rejected" if counts.get("file_rejected") else "done"
     return Outcome(key, status, upload_id, counts)
 
