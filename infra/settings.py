@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     s3_retries: int = Field(5, ge=0)
     # An upload claimed longer ago than this by a worker that never finished is claimed again.
     processing_lease_seconds: int = Field(3600, ge=0)
+    # `skillsub demo` gives up when nothing moved (no upload answered, no run changed state) this long.
+    demo_stall_seconds: int = Field(300, gt=0)
 
     @field_validator("database_url", "db_owner_url")
     @classmethod
