@@ -37,3 +37,34 @@ def test_the_demo_run_twice_gives_the_same_findings_and_pays_once(svc) -> None: 
     assert (second.findings, second.ledger, second.report_agrees) == (first.findings, first.ledger, True)
     assert "…" not in text and "SET-RECOVERY" in text
     assert "A roster/A-001-学员.csv" in text.replace("\n", "") or "A roster/A-001-学员.csv" in text
+
+
+def test_a_stuck_demo_names_what_in_one_line(tmp_path) -> None:  # noqa: ANN001
+    """A stack whose worker is gone: the demo stops after the stall time with one line, no traceback."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SKILLSUB_DATA_DIR": str(tmp_path), "SKILLSUB_DEMO_STALL_SECONDS": "2",
+           "PREFECT_CLIENT_MAX_RETRIES": "0"}
+    env.pop("PREFECT_API_URL", None)
+
+    def skillsub(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    assert skillsub("stack", "up", "--s3-only").returncode == 0
+    try:
+        state = json.loads((tmp_path / "stack.json").read_text())
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        state |= {"prefect_api_url": "http://127.0.0.1:9/api", "pids": {"worker": dead.pid}}
+        (tmp_path / "stack.json").write_text(json.dumps(state))
+        out = skillsub("demo")
+    finally:
+        (tmp_path / "stack.json").write_text(json.dumps(state | {"pids": {}}))
+        skillsub("stack", "down")
+    assert out.returncode == 1
+    [line] = out.stderr.strip().splitlines()
+    assert "never picked up" in line and f"not running: worker (pid {dead.pid})" in line and "Traceback" not in out.stderr
