@@ -4,7 +4,9 @@ The gate's verdicts (`row_verdicts`) are the record of what the upload's own run
 later upload or the nightly run may have opened a hold on one of its trainees (the counterpart of an
 ENR-OVERLAP), resolved a finding, or an auditor may have confirmed or dismissed a hold. The outbox
 answer shows the row as it stands now, the way `export trainees` reads it: a roster row carries every
-open or confirmed hold and exclusion of its trainee; any row drops a hold that was dismissed or resolved.
+open or confirmed hold and exclusion the gates and the nightly run put on its trainee (the money run's own
+exclusions show in the money exports); any row drops a hold that was dismissed or resolved. A class-level
+hold is answered on the class's own filing and schedule rows.
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ from infra import db
 from infra.bootstrap import Services
 from schemas.rows import match_headers, parse_cells
 from schemas.rules import RULES, Effect, reasons, verdict_for
+from tasks.facts import DERIVED_HOLDS, SETTLEMENT_CODES
 from tasks.kinds import KINDS
 
 _ENTITY = {Effect.HOLD_TRAINEE.value, Effect.HOLD_CLASS.value, Effect.EXCLUDE.value}
 _STANDING = ("open", "confirmed")
 _RELEASED = {"dismissed": ("审核后解除", "dismissed by an auditor"), "resolved": ("条件已消除", "resolved")}
-# One row per trainee and class: every trainee-level hold or exclusion of the enrolment shows on it.
-_TRAINEE_KINDS = ("roster",)  # (a class-level hold is answered on the class's own filing and schedule rows)
+# Decided by the money run (and recomputed at every settlement): they show in the money exports, not in an answer
+# that would change with whatever happens to re-answer it next.
+_MONEY_CODES = frozenset(SETTLEMENT_CODES) | frozenset(DERIVED_HOLDS)
+# One row per trainee and class: every other trainee-level hold or exclusion of the enrolment shows on it.
+_TRAINEE_KINDS = ("roster",)
 
 Entity = tuple[str | None, str | None, str | None]  # (uscc, class_id, id_number or None for the class)
 
@@ -94,7 +100,7 @@ def current(conn: Connection, upload: Mapping[str, Any], verdicts: list[Mapping[
                 keep.add(code)
         if trainee_rows:
             for x in by_trainee.get((class_id, id_number), []) if id_number else []:
-                if x.rule_code not in gate:
+                if x.rule_code not in gate and x.rule_code not in _MONEY_CODES:
                     keep.add(x.rule_code)
                     times.append(x.created_at)
         if keep == gate:
