@@ -7,6 +7,7 @@ again, and the nightly runs settle differentially (nothing new to pay the second
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from infra import db
 from infra.bootstrap import Services
 from infra.database import upgrade
 from infra.samples import Scenario, scenario
+from schemas.layout import Route, outbox_prefix
 from tasks import exports
 from tasks.review import review
 
@@ -145,15 +147,25 @@ def _short(key: str, labels: dict[str, str]) -> str:
 def _print_uploads(console: Console, svc: Services, sc: Scenario, keys: list[str]) -> None:
     u = db.uploads
     with svc.engine.connect() as conn:
-        rows = conn.execute(select(u.c.key, u.c.status, u.c.rows_accepted, u.c.rows_rejected, u.c.rows_flagged)
+        rows = conn.execute(select(u.c.key, u.c.status, u.c.area, u.c.kind, u.c.name, u.c.uscc)
                             .where(u.c.key.in_(keys)).order_by(u.c.id)).all()
     labels = _label(sc)
-    table = Table("upload", "status", "ok", "rejected", "flagged", title="Uploads (ok / rejected / flagged rows)")
+    table = Table("upload", "status", "ok", "rejected", "flagged", title="Uploads (rows as their answers say now)")
     table.columns[0].overflow = "fold"
     for r in rows:
-        table.add_row(_short(r.key, labels), r.status, *(str(v if v is not None else "-") for v in r[2:]))
+        counts = _answered_counts(svc, Route(r.area, r.kind, r.name, r.uscc))
+        table.add_row(_short(r.key, labels), r.status, *(str(counts.get(k, "-")) for k in ("accepted", "rejected",
+                                                                                           "accepted_flagged")))
     console.print(table)
     console.print("  ".join(f"{v} = {k}" for k, v in labels.items()))
+
+
+def _answered_counts(svc: Services, r: Route) -> dict[str, int]:
+    """The row counts of the upload's summary.json: what the institution reads."""
+    try:
+        return json.loads(svc.store.get(f"{outbox_prefix(r)}.summary.json"))["rows"]
+    except Exception:  # noqa: BLE001 - no answer yet: shown as "-"
+        return {}
 
 
 def _print_findings(console: Console, story: Story) -> None:
