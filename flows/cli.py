@@ -455,8 +455,13 @@ def _emit(text: str, out: Path | None) -> None:
 def demo() -> None:
     """Upload a generated sample with planted problems, process it, print what happened."""
     from flows.demo import run_demo
+    from flows.demo_runs import DemoStuck
 
-    run_demo(_services())
+    try:
+        run_demo(_services())
+    except DemoStuck as exc:
+        typer.echo(f"skillsub demo: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

@@ -157,6 +157,7 @@ institutions = Table(
     Column("rating", String(1), nullable=False),
     Column("blacklisted", Boolean, nullable=False),
     Column("difficult", Boolean, nullable=False, server_default="0"),
+    Column("self_evaluation", Boolean, nullable=False, server_default="0"),  # 自主评价备案 (苏州 (四)6)
     Column("upload_id", BigInteger),
 )
 institution_occupations = Table(  # qualified_occupations exploded, so FIL-INST-UNQUALIFIED is a join

@@ -57,6 +57,11 @@ class Scenario:
     expected_rows: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # key → label → (verdict, code)
     expected_files: dict[str, str] = field(default_factory=dict)  # key → status
     inst: dict[str, str] = field(default_factory=dict)
+    # The money story: a class of A paid an advance and settled, then a hold found after payment.
+    money: dict[str, bytes] = field(default_factory=dict)  # uploaded with `objects`
+    late: dict[str, bytes] = field(default_factory=dict)  # uploaded after the first settlement
+    money_class: str = ""
+    late_hold: str = ""  # the trainee the late upload puts on hold
 
 
 def scenario(today: date) -> Scenario:
@@ -135,7 +140,9 @@ def scenario(today: date) -> Scenario:
         ["A-001", good[0], "王小明", "13800000001", "火星人", "", "个人", "2026-13-45"],
     ], "gbk")
     sc.expected_rows[key_ra] = {
-        "row2": ("accepted", ""), "row3": ("accepted_flagged", "ENR-SHARED-PHONE"),
+        # row 2 is accepted by its own gate; B's roster (below) enrols the same person at the same hours,
+        # and the answer is rewritten to say so (issue 11.3: answers that stay true)
+        "row2": ("accepted_flagged", "ENR-OVERLAP"), "row3": ("accepted_flagged", "ENR-SHARED-PHONE"),
         "row6": ("rejected", "ENR-DUPLICATE"), "row7": ("rejected", "ENR-ID-INVALID"), "row8": ("rejected", "ENR-AGE"),
         "row9": ("accepted_flagged", "ENR-PENSIONER"), "row10": ("accepted_flagged", "ENR-CATEGORY-CONFLICT"),
         "row11": ("rejected", "ENR-ELIGIBILITY"), "row12": ("rejected", "ROW-FORMAT"),
@@ -152,4 +159,34 @@ def scenario(today: date) -> Scenario:
         ["班级编号", "身份证号", "姓名", "人员类别", "出资方", "报名日期"],
         [["A-001", good[0], "王小明", "失业人员", "个人", today.isoformat()]])
     sc.expected_files[f"inbox/{a}/roster/no-phone.csv"] = "rejected"
+    _money_story(sc, start, end)
     return sc
+
+
+def _money_story(sc: Scenario, start: date, end: date) -> None:
+    """A-101: three trainees in free training (paid to the institution, 1,500 each from the catalogue),
+    an advance of 50 % claimed at once, attendance and passes, a final claim; later B enrols one of them
+    in B-001 at the same hours (ENR-OVERLAP, found after the class was paid)."""
+    a, b, assessor = sc.inst["A"], sc.inst["B"], sc.inst["employer"]
+    cid = sc.money_class = "A-101"
+    teacher, days = person(901, date(1982, 6, 6)), [start + timedelta(days=i) for i in range(5)]
+    trainees = [person(300 + i, date(1993, 3, 3) + timedelta(days=50 * i)) for i in range(3)]
+    sc.late_hold = trainees[0]
+    sc.money[f"inbox/{a}/filing/{cid}.csv"] = csv_bytes(FILING_ZH, [[
+        cid, a, "4-10-01-02", "育婴员", "初级工", "就业技能培训", "是", start.isoformat(), end.isoformat(), 40, 30,
+        "苏州市吴中区东吴北路3号", teacher]])
+    sc.money[f"inbox/{a}/schedule/{cid}.csv"] = csv_bytes(
+        SCHEDULE_EN, [[cid, d.isoformat(), "08:00", "16:00", "offline"] for d in days])
+    sc.money[f"inbox/{a}/roster/{cid}.csv"] = csv_bytes(ROSTER_ZH, [
+        [cid, t, f"学员{i}", f"1370000010{i}", "失业人员", "", "免费", sc.today.isoformat()] for i, t in enumerate(trainees)])
+    sc.money[f"inbox/{a}/attendance/{cid}.csv"] = csv_bytes(
+        ["class_id", "id_number", "check_in", "check_out", "method", "device_id"],
+        [[cid, t, f"{d} 07:5{i}:0{k}", f"{d} 16:0{i}:1{k}", "face", f"A101-{i}"]
+         for i, t in enumerate(trainees) for k, d in enumerate(days)])
+    sc.money[f"inbox/{a}/assessment/{cid}.csv"] = csv_bytes(
+        ["class_id", "id_number", "exam_date", "score", "passed", "assessor_uscc"],
+        [[cid, t, (start + timedelta(days=10)).isoformat(), 80 + i, "是", assessor] for i, t in enumerate(trainees)])
+    sc.money[f"inbox/{a}/claim/{cid}-advance.csv"] = csv_bytes(["class_id", "kind", "amount"], [[cid, "advance", "2250"]])
+    sc.money[f"inbox/{a}/claim/{cid}-final.csv"] = csv_bytes(["class_id", "kind", "amount"], [[cid, "final", "4500"]])
+    sc.late[f"inbox/{b}/roster/B-001-late.csv"] = csv_bytes(ROSTER_ZH, [
+        ["B-001", trainees[0], "学员0", "13700000100", "失业人员", "", "个人", sc.today.isoformat()]])

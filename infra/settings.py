@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     upload_worker_limit: int = Field(4, gt=0)
     # The listener submits the objects of a burst together once no new one landed for this long.
     listener_quiet_ms: int = Field(150, ge=0)
+    # `skillsub demo` gives up when nothing moved (no upload answered, no run changed state) this long.
+    demo_stall_seconds: int = Field(300, gt=0)
 
     @field_validator("database_url", "db_owner_url")
     @classmethod

@@ -50,6 +50,8 @@ class TraineeFacts:
     held: bool = False  # an open hold_trainee, or the class is held
     excluded: frozenset[str] = frozenset()  # exclusions already decided (ENR-PENSIONER, confirmed holds …)
     pre_job_with_employer: bool = False  # had 岗前培训 with the same employer (苏州 ENR-EXCLUSIVE)
+    # the trainee's employer, registered for self-evaluation (自主评价), assessed them itself (苏州 (四)6)
+    self_evaluated_by: str | None = None
 
 
 @dataclass(frozen=True)

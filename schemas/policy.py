@@ -85,6 +85,16 @@ class LivingAllowance(BaseModel):
     clause: str
 
 
+class SelfEvaluation(BaseModel):
+    """自主评价 (苏州 (四)6): the subsidy of a trainee assessed by their own employer, registered for
+    self-evaluation, goes to that employer at the shortage rate for these levels (and shortage occupations)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    training_types: list[str]
+    shortage_rate_levels: list[str]
+    clause: str
+
+
 class PolicySettings(BaseModel):
     """Thresholds the spec marks *(setting)*; a department changes them in its file."""
 
@@ -119,6 +129,7 @@ class RegionPolicy(BaseModel):
     amounts: list[Amount]
     certificate_subsidy: CertificateSubsidy | None = None
     living_allowance: LivingAllowance | None = None
+    self_evaluation: SelfEvaluation | None = None
     # ENR-EXCLUSIVE: 以工代训 is not paid after 岗前培训 with the same employer (苏州 (四) 2)
     work_as_training_excludes_pre_job: bool = False
 

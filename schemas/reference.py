@@ -14,6 +14,7 @@ class InstitutionRef(UploadRow):
     rating: Code("rating") = col("信用等级")
     blacklisted: Flag = col("是否禁入")
     difficult: Flag = col("困难企业", required=False)
+    self_evaluation: Flag = col("自主评价备案", required=False)
 
 
 class OccupationRef(UploadRow):

@@ -56,8 +56,9 @@ def requirements_met(row: Amount, cls: ClassFacts, t: TraineeFacts, *, projected
     return all(checks[r] for r in row.requires)
 
 
-def base_fen(row: Amount, cls: ClassFacts) -> int | None:
-    """Per-trainee standard: fixed, by level, or the catalogue (capped); ×multiplier for shortage occupations."""
+def base_fen(row: Amount, cls: ClassFacts, *, shortage_rate: bool | None = None) -> int | None:
+    """Per-trainee standard: fixed, by level, or the catalogue (capped); ×multiplier for shortage occupations
+    (or wherever `shortage_rate` says the shortage rate applies)."""
     if row.source == "catalog":
         if cls.catalog_fen is None:
             return None
@@ -68,7 +69,7 @@ def base_fen(row: Amount, cls: ClassFacts) -> int | None:
         fen = yuan(row.by_level_yuan[cls.level])
     else:
         fen = yuan(row.amount_yuan or 0)
-    if row.shortage_multiplier is not None and cls.shortage:
+    if row.shortage_multiplier is not None and (cls.shortage if shortage_rate is None else shortage_rate):
         fen = times(fen, row.shortage_multiplier)
     months = class_months(cls.start_date, cls.end_date)
     if row.per == "month":
@@ -83,9 +84,14 @@ def trainee_lines(policy: RegionPolicy, cls: ClassFacts, t: TraineeFacts, *, pro
     lines: list[Line] = []
     row = policy.amount_for(cls.training_type)
     if row is not None and requirements_met(row, cls, t, projected=projected):
-        fen, payee = base_fen(row, cls), payee_for(row.paid_to, cls, t)
+        fen, payee, clause = base_fen(row, cls), payee_for(row.paid_to, cls, t), row.clause
+        se = policy.self_evaluation
+        if se is not None and t.self_evaluated_by and cls.training_type in se.training_types:
+            # 自主评价 replaces the trainee's own subsidy, it never adds to it (苏州 (四)6)
+            fen = base_fen(row, cls, shortage_rate=cls.shortage or cls.level in se.shortage_rate_levels)
+            payee, clause = t.self_evaluated_by, se.clause
         if fen and payee:
-            lines.append(Line(t.id_number, payee, fen, "training", row.clause))
+            lines.append(Line(t.id_number, payee, fen, "training", clause))
     cs = policy.certificate_subsidy
     if cs is not None and t.payer in cs.payers:
         payee = t.employer_uscc if t.payer == "employer" else cls.uscc

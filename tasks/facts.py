@@ -61,7 +61,7 @@ def trainee_facts(conn: Connection, cls: ClassFacts, *, class_holds: bool = True
     (an advance's projection: a held class waits with ADV-HELD, its trainees still count)."""
     e, h, a = db.enrolments, db.attendance_hours, db.assessments
     people = conn.execute(
-        select(e, h.c.attended_minutes, h.c.scheduled_minutes, h.c.attendance_days, a.c.passed)
+        select(e, h.c.attended_minutes, h.c.scheduled_minutes, h.c.attendance_days, a.c.passed, a.c.assessor_uscc)
         .select_from(e.outerjoin(h, and_(h.c.uscc == e.c.uscc, h.c.class_id == e.c.class_id, h.c.id_number == e.c.id_number))
                      .outerjoin(a, and_(a.c.uscc == e.c.uscc, a.c.class_id == e.c.class_id, a.c.id_number == e.c.id_number)))
         .where(e.c.uscc == cls.uscc, e.c.class_id == cls.class_id).order_by(e.c.id_number)).mappings().all()
@@ -77,6 +77,7 @@ def trainee_facts(conn: Connection, cls: ClassFacts, *, class_holds: bool = True
     for idn, emp in conn.execute(select(db.insured.c.id_number, db.insured.c.employer_uscc).where(db.insured.c.id_number.in_(ids))):
         insured[idn].add(emp)
     difficult = set(conn.execute(select(db.institutions.c.uscc).where(db.institutions.c.difficult.is_(True))).scalars())
+    self_eval = set(conn.execute(select(db.institutions.c.uscc).where(db.institutions.c.self_evaluation.is_(True))).scalars())
     pre_job = set(conn.execute(
         select(e.c.id_number, e.c.employer_uscc).select_from(e.join(db.classes, and_(
             db.classes.c.uscc == e.c.uscc, db.classes.c.class_id == e.c.class_id)))
@@ -94,6 +95,8 @@ def trainee_facts(conn: Connection, cls: ClassFacts, *, class_holds: bool = True
             held=bool(holds[idn] or (class_holds and holds[None])),
             excluded=frozenset(excluded[idn] | excluded[None]),
             pre_job_with_employer=cls.training_type == "work_as_training" and (idn, p["employer_uscc"]) in pre_job,
+            self_evaluated_by=p["assessor_uscc"] if p["assessor_uscc"] in self_eval
+            and p["assessor_uscc"] == p["employer_uscc"] else None,
         ))
     return out
 

@@ -25,7 +25,7 @@ from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers, parse_cells
 from schemas.rules import reasons
 from tasks import apply as applying
-from tasks import batching, money, outbox, reference
+from tasks import batching, money, outbox, reference, standing
 from tasks.kinds import KINDS, Kind, StageContext
 
 log = logging.getLogger(__name__)
@@ -261,6 +261,9 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str) -> list[Outcome]:
         if kind.name == "claim" and not counts.get("file_rejected"):
             money.after_claims(svc, p.r.uscc or "", p.upload_id, run_id)
         outbox.answer(svc, p.upload_id)
+        # a hold this upload opened on another class's trainee changes that roster's answer too (issue 11.3)
+        standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
+                                for h in mine.hits if h.other_class_id is not None}, besides=p.upload_id)
         outcomes.append(Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts))
     # After the answers: institutions wait for those, auditors read the Data Docs of the run later.
     _publish_data_docs(svc, [p.upload_id for p in batch], kind.name, result.validation)

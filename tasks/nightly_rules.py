@@ -13,6 +13,7 @@ from infra import db
 from infra.bootstrap import Services
 from infra.database import lock_findings
 from schemas.rules import HOLD_EFFECTS, RULES, Effect, finding_status
+from tasks import standing
 
 
 @dataclass
@@ -28,6 +29,7 @@ def reevaluate(svc: Services, run_id: str) -> Reevaluation:
     now = svc.now()
     f = db.findings
     values = {"shared_phone_min_people": svc.policy.settings.shared_phone_min_people}
+    changed: set[tuple] = set()
     with svc.engine.begin() as conn:
         lock_findings(conn)  # two nightly runs at once would both open the same new findings
         for code, sql in NIGHTLY_RULES.items():
@@ -49,6 +51,8 @@ def reevaluate(svc: Services, run_id: str) -> Reevaluation:
                     "id_number": e[2], "evidence": json.dumps({"found_by": "nightly"}), "run_id": run_id,
                     "created_at": now} for e in new])
             out.opened[code], out.resolved[code], out.standing[code] = len(new), len(gone), len(found)
+            changed |= set(new) | {(r.uscc, r.class_id, r.id_number) for r in known if r.id in set(gone)}
+    standing.reanswer(svc, changed)  # the answers of the uploads whose rows these findings touch (issue 11.3)
     return out
 
 

@@ -15,6 +15,7 @@ from infra import db
 from infra.bootstrap import Services
 from schemas.layout import Route, outbox_prefix
 from schemas.rules import RULES, reasons
+from tasks import standing
 
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
@@ -44,6 +45,7 @@ def answer(svc: Services, upload_id: int) -> str:
         verdicts = conn.execute(
             select(db.row_verdicts).where(db.row_verdicts.c.upload_id == source).order_by(db.row_verdicts.c.row_no)
         ).mappings().all()
+        verdicts, changed_at = standing.current(conn, src, verdicts)  # what happened since the gate (issue 11.3)
     r = Route(up["area"], up["kind"], up["name"], up["uscc"])
     prefix = outbox_prefix(r)
     header_info = json.loads(src["header"]) if src["header"] else {"cells": [], "ignored": []}
@@ -70,11 +72,14 @@ def answer(svc: Services, upload_id: int) -> str:
         "reason": src["reason"], "reason_zh": reason_zh, "reason_en": reason_en,
         "rows": {"total": src["rows_total"] or 0, "accepted": src["rows_accepted"] or 0,
                  "rejected": src["rows_rejected"] or 0, "accepted_flagged": src["rows_flagged"] or 0},
+        "updated_at": str(max(changed_at, up["processed_at"]) if changed_at and up["processed_at"] else up["processed_at"]),
         "ignored_columns": header_info.get("ignored", []),
         "data_docs": (f"reports/{src['processed_at']:%Y-%m-%d}/datadocs/upload-{source}-{src['kind']}.html"
                       if src["gate_checks"] and src["processed_at"] else None),
         "processed_at": str(up["processed_at"]),
     }
+    if changed_at is not None:  # the counts of the rows as they stand now
+        summary["rows"] |= {v: sum(1 for r in verdicts if r["verdict"] == v) for v in ("accepted", "rejected", "accepted_flagged")}
     svc.store.put(f"{prefix}.result.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8")
     svc.store.put(f"{prefix}.summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode("utf-8"),
                   "application/json")

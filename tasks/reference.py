@@ -76,6 +76,7 @@ def replace_dataset(svc: Services, r: Route, upload_id: int, run_id: str,
         if r.kind == "institutions":
             for g in good:
                 g["difficult"] = bool(g["difficult"])
+                g["self_evaluation"] = bool(g["self_evaluation"])
             conn.execute(delete(db.institution_occupations))
             pairs = {(g["uscc"], code.strip()) for g in good
                      for code in g["qualified_occupations"].replace("；", ";").split(";") if code.strip()}

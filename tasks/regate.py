@@ -25,7 +25,7 @@ from schemas.layout import Route
 from schemas.rows import match_headers, parse_cells
 from schemas.rules import Verdict, reasons, verdict_for
 from tasks import apply as applying
-from tasks import hours, ingest, outbox
+from tasks import hours, ingest, outbox, standing
 from tasks.kinds import HOURS_KINDS, KINDS, Kind, StageContext
 
 GATE_STAGES = ("filing", "enrollment", "attendance", "assessment", "certificate")
@@ -123,6 +123,8 @@ def _regate_upload(svc: Services, kind: Kind, upload: dict, scope: set[tuple[str
             conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
     if changes and not dry_run:
         outbox.answer(svc, upload_id)
+        standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
+                                for h in result.hits if h.other_class_id is not None}, besides=upload_id)
     return changes, len(staged)
 
 

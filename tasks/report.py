@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from decimal import Decimal
 from html import escape
 
 from infra.bootstrap import Services
@@ -32,9 +33,15 @@ def write_daily(svc: Services, day: str, reevaluation: dict, money: dict) -> str
     by_rule = Counter((f["rule_code"], f["status"]) for f in findings)
     lines = [f"# skillsub daily report {day}", "", "## Funnel", "", "![funnel](funnel.svg)", ""]
     lines += [f"- {s['step']}: {s['count']}" for s in steps]
+    ledger = exports.ledger(svc)
+    kinds = sorted({e["kind"] for e in ledger})
+    totals = {k: sum((Decimal(e["amount_yuan"]) for e in ledger if e["kind"] == k), Decimal(0)) for k in kinds}
     lines += ["", "## Money", "", f"- advances paid: {len(money.get('advances_paid', []))}",
               f"- classes settled: {len(money.get('settled', []))}", f"- ledger unbalanced payees: {money.get('unbalanced', 0)}",
-              "", "## Cross-institution rules (re-evaluated tonight)", "",
+              "", "Ledger so far (advances, settlements, recoveries negative):", "", "| kind | entries | yuan |",
+              "| --- | --- | --- |"]
+    lines += [f"| {k} | {sum(1 for e in ledger if e['kind'] == k)} | {totals[k]:.2f} |" for k in kinds]
+    lines += ["", "## Cross-institution rules (re-evaluated tonight)", "",
               "| rule | standing | opened | resolved |", "| --- | --- | --- | --- |"]
     lines += [f"| {c} | {reevaluation['standing'][c]} | {reevaluation['opened'][c]} | {reevaluation['resolved'][c]} |"
               for c in sorted(reevaluation.get("standing", {}))]
@@ -43,6 +50,6 @@ def write_daily(svc: Services, day: str, reevaluation: dict, money: dict) -> str
     svc.store.put(f"{prefix}/summary.md", "\n".join(lines).encode(), "text/markdown; charset=utf-8")
     svc.store.put(f"{prefix}/funnel.svg", funnel_svg(steps).encode(), "image/svg+xml")
     svc.store.put(f"{prefix}/findings.csv", exports.render(findings, exports.FINDING_COLUMNS, "csv").encode(), "text/csv")
-    svc.store.put(f"{prefix}/ledger.csv", exports.render(exports.ledger(svc), exports.LEDGER_COLUMNS, "csv").encode(), "text/csv")
+    svc.store.put(f"{prefix}/ledger.csv", exports.render(ledger, exports.LEDGER_COLUMNS, "csv").encode(), "text/csv")
     svc.store.put(f"{prefix}/funnel.json", json.dumps(steps, ensure_ascii=False).encode(), "application/json")
     return prefix

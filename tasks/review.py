@@ -18,6 +18,7 @@ from infra import db
 from infra.bootstrap import Services
 from schemas.idcard import mask_id
 from schemas.rules import HOLD_EFFECTS, RULES, Effect
+from tasks import standing
 
 
 class ReviewRefused(Exception):
@@ -52,6 +53,8 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
             detail=json.dumps({"reason": reason.strip(), "rule_code": row["rule_code"], "uscc": row["uscc"],
                                "class_id": row["class_id"], "id_number": mask_id(row["id_number"]),
                                "status": status}, ensure_ascii=False)))
+    # a dismissed hold releases the row; the institution's answer says so (issue 11.3)
+    standing.reanswer(svc, [(row["uscc"], row["class_id"], row["id_number"])])
     return dict(row) | {"status": status}
 
 

@@ -1,11 +1,13 @@
-"""Worked examples for 山西 and 韶关, uploads to ledger, with numbers computed by hand from spec/policy.md."""
+"""Worked examples for 山西, 韶关 and 苏州 自主评价, uploads to ledger, with numbers computed by hand from spec/policy.md."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from infra import db
 from infra.objectstore import MemoryStore
 from tests.conftest import make_services
 from tests.integration.test_money import AFTER, claim, entries, nightly
@@ -78,3 +80,30 @@ def test_each_region_settles_a_plain_class_by_its_own_table(engine, policy: str)
     nightly(w)
     expected = {"suzhou": "1500.00", "shanxi": "1300.00", "shaoguan": "1500.00"}[policy]  # 山西: 1,000 cap + 300 取证
     assert entries(w) == [("P-1", A, "settlement", expected)]
+
+
+def test_suzhou_self_evaluating_employer_is_paid_its_employees_skill_upgrade_at_the_shortage_rate(engine) -> None:  # noqa: ANN001
+    w = region(engine, "suzhou")
+    x, y = people(2)
+    w.put("reference/institutions/v2.csv", [
+        {"uscc": EMP, "name": "企业", "kind": "enterprise", "qualified_occupations": "*", "rating": "A", "blacklisted": "否",
+         "self_evaluation": "是"},
+        {"uscc": A, "name": "A 学校", "kind": "school", "qualified_occupations": "*", "rating": "A", "blacklisted": "否",
+         "self_evaluation": "否"}])
+    w.put("reference/occupations/v2.csv", [{"occupation_code": "4-10-01-02", "occupation_name": "育婴员", "shortage": "no"}])
+    w.put("reference/insured/v2.csv", [{"id_number": p, "employer_uscc": EMP} for p in (x, y)])
+    w.file_class("U-1", training_type="skill_upgrade", level="3")
+    w.upload(A, "roster", [w.roster_row("U-1", p, f"1380000000{i}", category="employee", employer_uscc=EMP)
+                           for i, p in enumerate((x, y))])
+    w.upload(A, "attendance", [w.check("U-1", p, day=d, cin=f"08:0{i}:{d:02d}", device=f"D{i}")
+                               for i, p in enumerate((x, y)) for d in range(5)])
+    # x is assessed by the employer itself (自主评价), y by the school: only x's subsidy goes to the employer
+    w.upload(A, "assessment", [w.exam("U-1", x, assessor=EMP), w.exam("U-1", y, score="81", assessor=A)])
+    w.upload(A, "certificate", [w.cert(f"U-{i}", "U-1", p, level="3") for i, p in enumerate((x, y))])
+    claim(w, "U-1", "final", "4600")
+    nightly(w)
+    # 高级工: 2,000 × 1.3 to the enterprise even though 育婴员 is no shortage occupation here; y gets her own 2,000
+    assert sorted(entries(w)) == sorted([("U-1", EMP, "settlement", "2600.00"), ("U-1", y, "settlement", "2000.00")])
+    with w.svc.engine.connect() as conn:
+        why = dict(conn.execute(select(db.trainee_amounts.c.id_number, db.trainee_amounts.c.clause)).all())
+    assert why == {x: "苏州 (四)6 技能人才自主评价", y: "苏州 (四)4 参保职工技能提升补贴"}

@@ -160,3 +160,38 @@ def test_differential_dues_pay_the_difference_and_recover_the_excess() -> None:
     assert dues(earned, {INST: 100000}) == {INST: 50000}
     assert dues({INST: 0}, {INST: 100000}) == {INST: -100000}
     assert dues(earned, earned) == {}
+
+
+def test_shanxi_caps_skill_upgrade_at_1000_like_every_training_of_clause_2_4() -> None:
+    [line] = trainee_lines(SX, cls("skill_upgrade", "3", catalog_fen=180000), person())
+    assert (line.amount_fen, line.clause) == (100000, "山西 二(四) 培训补贴标准每人不超过1000元")
+
+
+def self_evaluated(**kw) -> TraineeFacts:  # noqa: ANN003
+    base = dict(employer_uscc=EMP, insured_employers=frozenset({EMP}), self_evaluated_by=EMP,
+                certificates=(Certificate("skill_level", kw.pop("level", "4"), date(2026, 4, 20)),))
+    return person(**(base | kw))
+
+
+@pytest.mark.parametrize(("level", "shortage", "fen"), [
+    ("4", False, 150000),  # 中级工 of an ordinary occupation: the plain rate
+    ("3", False, 260000),  # 高级工 and above: the shortage rate, 2,000 × 1.3
+    ("1", False, 585000),  # 高级技师: 4,500 × 1.3
+    ("5", True, 130000),   # 初级工 of a shortage occupation: 1,000 × 1.3
+])
+def test_suzhou_self_evaluating_enterprise_is_paid_the_skill_upgrade_subsidy_instead_of_the_trainee(
+        level: str, shortage: bool, fen: int) -> None:
+    lines = trainee_lines(SZ, cls("skill_upgrade", level, shortage=shortage), self_evaluated(level=level))
+    assert [(line.payee, line.amount_fen, line.clause) for line in lines] == [(EMP, fen, "苏州 (四)6 技能人才自主评价")]
+
+
+def test_suzhou_trainee_assessed_by_someone_else_keeps_their_own_skill_upgrade_subsidy() -> None:
+    t = self_evaluated(self_evaluated_by=None)
+    assert [(line.payee, line.amount_fen) for line in trainee_lines(SZ, cls("skill_upgrade", "4"), t)] == [(t.id_number, 150000)]
+
+
+def test_suzhou_pays_the_living_allowance_to_a_rural_school_leaver_too() -> None:
+    t = person(category="school_leaver")  # 农村未继续升学初高中毕业生, 苏州 (十二)
+    living = [(line.payee, line.amount_fen, line.clause) for line in trainee_lines(SZ, cls("employment", catalog_fen=150000), t)
+              if line.what == "living"]
+    assert living == [(t.id_number, 3 * 109500, "苏州 (十二) 生活费补贴")]  # 2026-01-15 → 04-14: 3 months
