@@ -68,8 +68,8 @@ def scenario(today: date) -> Scenario:
     """Three institutions, two good classes sharing a teacher, and one planted case per upload-time rule."""
     sc = Scenario(today)
     a, b, c = make_uscc(1), make_uscc(2), make_uscc(3)
-    employer = make_uscc(9)
-    sc.inst = {"A": a, "B": b, "C": c, "employer": employer}
+    employer, assessor = make_uscc(9), make_uscc(8)
+    sc.inst = {"A": a, "B": b, "C": c, "employer": employer, "assessor": assessor}
     start = today + timedelta(days=30)
     end = start + timedelta(days=9)
     teacher = person(900, date(1980, 5, 5))
@@ -79,7 +79,8 @@ def scenario(today: date) -> Scenario:
         [[a, "苏州技工学校", "school", "*", "A", "否", "否"],
          [b, "吴中培训中心", "training_org", "4-10-01-02", "B", "否", "否"],
          [c, "被禁入机构", "training_org", "*", "D", "是", "否"],
-         [employer, "苏州制造有限公司", "enterprise", "*", "A", "否", "是"]])
+         [employer, "苏州制造有限公司", "enterprise", "*", "A", "否", "是"],
+         [assessor, "苏州职业技能评价中心", "assessor", "*", "A", "否", "否"]])
     sc.objects["reference/occupations/2026.csv"] = csv_bytes(
         ["职业编码", "职业名称", "是否紧缺"], [["4-10-01-02", "育婴员", "是"], ["6-18-01-01", "焊工", "否"]], "gbk")
     sc.objects["reference/subsidy_catalog/2026.csv"] = csv_bytes(
@@ -167,7 +168,7 @@ def _money_story(sc: Scenario, start: date, end: date) -> None:
     """A-101: three trainees in free training (paid to the institution, 1,500 each from the catalogue),
     an advance of 50 % claimed at once, attendance and passes, a final claim; later B enrols one of them
     in B-001 at the same hours (ENR-OVERLAP, found after the class was paid)."""
-    a, b, assessor = sc.inst["A"], sc.inst["B"], sc.inst["employer"]
+    a, b, assessor = sc.inst["A"], sc.inst["B"], sc.inst["assessor"]
     cid = sc.money_class = "A-101"
     teacher, days = person(901, date(1982, 6, 6)), [start + timedelta(days=i) for i in range(5)]
     trainees = [person(300 + i, date(1993, 3, 3) + timedelta(days=50 * i)) for i in range(3)]

@@ -78,6 +78,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("ASM-BEFORE-END", "assessment", _E.WARN, "考核早于最后一次课", "exam before the class's last session"),
     Rule("ASM-SELF-ASSESSED", "assessment", _E.WARN, "培训机构自行考核", "assessor is the training institution itself"),
     Rule("ASM-UNIFORM", "assessment", _E.HOLD_CLASS, "全班成绩完全相同", "every score in the class is identical"),
+    Rule("ASM-ASSESSOR", "assessment", _E.HOLD_CLASS, "评价机构未备案或已列入黑名单",
+         "assessor is not a registered assessment institution, or is blacklisted"),
     Rule("CRT-NO-PASS", "certificate", _E.REJECT_ROW, "无考核合格记录", "no passed assessment for this person and class"),
     Rule("CRT-MISMATCH", "certificate", _E.REJECT_ROW, "证书职业或等级与班级不符", "certificate occupation or level differs from the class"),
     Rule("CRT-BEFORE-EXAM", "certificate", _E.REJECT_ROW, "发证日期早于考核日期", "issued before the exam date"),

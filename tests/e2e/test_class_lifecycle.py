@@ -12,7 +12,7 @@ from infra.samples import csv_bytes, person
 from tasks import exports
 from tests.conftest import make_services
 from tests.e2e.outbox import result
-from tests.integration.world import EMP, START, A, B, World, people
+from tests.integration.world import START, A, B, World, people
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def test_a_class_from_filing_to_certificate(seaweed, s3_store, pg_engine, prefec
     exam = [w.exam("A-1", x, score=str(70 + i)) for i, x in enumerate(p[:9])]
     exam += [w.exam("A-1", p[9], score="50", passed="是")]  # ASM-SCORE
     exam += [w.exam("A-1", p[10], score="90")]  # passed with one day of five: ASM-LOW-ATTENDANCE
-    exam += [w.exam("A-1", p[11], score="95", assessor=EMP)]
+    exam += [w.exam("A-1", p[11], score="95")]
     exam += [w.exam("A-1", ghost, score="99")]  # ASM-NOT-ENROLLED
     upload(f"inbox/{A}/assessment/a.csv", exam)
     upload(f"inbox/{A}/certificate/a.csv", [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra import db
-from tests.integration.world import A, B, World, people
+from tests.integration.world import EMP, A, B, C, World, people
 
 
 @pytest.fixture
@@ -88,7 +88,34 @@ def test_an_institution_assessing_its_own_class_is_a_warning(w: World) -> None:
     p = people(1)
     w.enrol("A-1", p)
     attend(w, p)
-    assert exams(w, w.exam("A-1", p[0], assessor=A))[2] == ("accepted", {"ASM-SELF-ASSESSED"})
+    # A school is no registered assessment institution either: the class is held as well.
+    assert exams(w, w.exam("A-1", p[0], assessor=A))[2] == ("accepted_flagged", {"ASM-SELF-ASSESSED", "ASM-ASSESSOR"})
+
+
+def test_an_unregistered_or_barred_assessor_holds_the_class(w: World) -> None:
+    p = people(3)
+    w.enrol("A-1", p)
+    attend(w, p)
+    got = exams(w, w.exam("A-1", p[0]), w.exam("A-1", p[1], assessor=C), w.exam("A-1", p[2], assessor=EMP))
+    assert got[2] == ("accepted", set())  # the registered assessment institution
+    assert got[3] == ("accepted_flagged", {"ASM-ASSESSOR"})  # barred (blacklisted)
+    assert got[4] == ("accepted_flagged", {"ASM-ASSESSOR"})  # an enterprise not registered for self-evaluation
+    assert [f["effect"] for f in w.findings("ASM-ASSESSOR")] == ["hold_class"]  # held once, as a class
+
+
+def test_an_enterprise_registered_for_self_evaluation_may_assess_only_its_own_employees(w: World) -> None:
+    w.put("reference/institutions/se.csv", [
+        {"uscc": A, "name": "A 学校", "kind": "school", "qualified_occupations": "*", "rating": "A", "blacklisted": "否"},
+        {"uscc": EMP, "name": "企业", "kind": "enterprise", "qualified_occupations": "*", "rating": "A",
+         "blacklisted": "否", "self_evaluation": "是"}])
+    staff, other = people(2)
+    w.upload(A, "roster", [w.roster_row("A-1", staff, "13800000001", category="employee", employer_uscc=EMP,
+                                        payer="employer"),
+                           w.roster_row("A-1", other, "13800000002")])
+    attend(w, [staff, other])
+    got = exams(w, w.exam("A-1", staff, assessor=EMP), w.exam("A-1", other, assessor=EMP))
+    assert "ASM-ASSESSOR" not in got[2][1]  # its own employee: 自主评价
+    assert "ASM-ASSESSOR" in got[3][1]  # someone else's: not its to assess
 
 
 def test_ten_identical_scores_hold_the_class(w: World) -> None:

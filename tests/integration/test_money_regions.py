@@ -11,7 +11,7 @@ from infra import db
 from infra.objectstore import MemoryStore
 from tests.conftest import make_services
 from tests.integration.test_money import AFTER, claim, entries, nightly
-from tests.integration.world import EMP, START, A, World, people
+from tests.integration.world import ASSESSOR, EMP, START, A, World, people
 
 
 def region(engine, policy: str) -> World:  # noqa: ANN001
@@ -89,7 +89,9 @@ def test_suzhou_self_evaluating_employer_is_paid_its_employees_skill_upgrade_at_
         {"uscc": EMP, "name": "企业", "kind": "enterprise", "qualified_occupations": "*", "rating": "A", "blacklisted": "否",
          "self_evaluation": "是"},
         {"uscc": A, "name": "A 学校", "kind": "school", "qualified_occupations": "*", "rating": "A", "blacklisted": "否",
-         "self_evaluation": "否"}])
+         "self_evaluation": "否"},
+        {"uscc": ASSESSOR, "name": "评价中心", "kind": "assessor", "qualified_occupations": "*", "rating": "A",
+         "blacklisted": "否"}])
     w.put("reference/occupations/v2.csv", [{"occupation_code": "4-10-01-02", "occupation_name": "育婴员", "shortage": "no"}])
     w.put("reference/insured/v2.csv", [{"id_number": p, "employer_uscc": EMP} for p in (x, y)])
     w.file_class("U-1", training_type="skill_upgrade", level="3")
@@ -98,7 +100,7 @@ def test_suzhou_self_evaluating_employer_is_paid_its_employees_skill_upgrade_at_
     w.upload(A, "attendance", [w.check("U-1", p, day=d, cin=f"08:0{i}:{d:02d}", device=f"D{i}")
                                for i, p in enumerate((x, y)) for d in range(5)])
     # x is assessed by the employer itself (自主评价), y by the school: only x's subsidy goes to the employer
-    w.upload(A, "assessment", [w.exam("U-1", x, assessor=EMP), w.exam("U-1", y, score="81", assessor=A)])
+    w.upload(A, "assessment", [w.exam("U-1", x, assessor=EMP), w.exam("U-1", y, score="81", assessor=ASSESSOR)])
     w.upload(A, "certificate", [w.cert(f"U-{i}", "U-1", p, level="3") for i, p in enumerate((x, y))])
     claim(w, "U-1", "final", "4600")
     nightly(w)

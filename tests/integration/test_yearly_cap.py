@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.integration.test_money import claim, nightly
-from tests.integration.world import EMP, START, A, World, people
+from tests.integration.world import ASSESSOR, EMP, START, A, World, people
 
 
 def weekly_class(w: World, class_id: str, week: int, occupation: str, level: str, person: str, *, passes: bool = True) -> None:
@@ -19,7 +19,7 @@ def weekly_class(w: World, class_id: str, week: int, occupation: str, level: str
                                 "check_in": f"{start + timedelta(days=d)} 08:00:01",
                                 "check_out": f"{start + timedelta(days=d)} 15:59:59"} for d in range(5)])
     w.upload(A, "assessment", [{"class_id": class_id, "id_number": person, "exam_date": (start + timedelta(days=5)).isoformat(),
-                                "score": "80" if passes else "30", "passed": "是" if passes else "否", "assessor_uscc": EMP}])
+                                "score": "80" if passes else "30", "passed": "是" if passes else "否", "assessor_uscc": ASSESSOR}])
     claim(w, class_id, "final", "300")
 
 

@@ -14,6 +14,7 @@ from infra.samples import csv_bytes, make_uscc, person
 from tasks.ingest import Outcome, process_object
 
 A, B, C, D, EMP = make_uscc(1), make_uscc(2), make_uscc(3), make_uscc(4), make_uscc(9)
+ASSESSOR = make_uscc(8)  # a registered assessment institution (评价机构, ASM-ASSESSOR)
 TODAY = date(2026, 11, 26)
 START = TODAY + timedelta(days=30)
 END = START + timedelta(days=9)
@@ -79,6 +80,8 @@ class World:
             {"uscc": B, "name": "B 中心", "kind": "training_org", "qualified_occupations": "4-10-01-02", "rating": "B", "blacklisted": "否"},
             {"uscc": C, "name": "C 禁入", "kind": "training_org", "qualified_occupations": "*", "rating": "D", "blacklisted": "是"},
             {"uscc": EMP, "name": "企业", "kind": "enterprise", "qualified_occupations": "*", "rating": "A", "blacklisted": "否"},
+            {"uscc": ASSESSOR, "name": "评价中心", "kind": "assessor", "qualified_occupations": "*", "rating": "A",
+             "blacklisted": "否"},
         ])
         self.put("reference/occupations/o.csv", [{"occupation_code": "4-10-01-02", "occupation_name": "育婴员", "shortage": "yes"}])
         self.put("reference/subsidy_catalog/c.csv", [{"occupation_code": "4-10-01-02", "level": "5", "training_type": "employment", "amount": "1500"}])
@@ -121,7 +124,7 @@ class World:
     @staticmethod
     def exam(class_id: str, id_number: str, score: str = "80", passed: str = "是", assessor: str = "", day: int = 10) -> dict[str, Any]:
         return {"class_id": class_id, "id_number": id_number, "exam_date": (START + timedelta(days=day)).isoformat(),
-                "score": score, "passed": passed, "assessor_uscc": assessor or EMP}
+                "score": score, "passed": passed, "assessor_uscc": assessor or ASSESSOR}
 
     @staticmethod
     def cert(no: str, class_id: str, id_number: str, **over: Any) -> dict[str, Any]:
