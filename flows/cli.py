@@ -190,12 +190,13 @@ def db_upgrade() -> None:
 @app.command("process")
 def process() -> None:
     """Process every pending object under reference/ and inbox/ now (reference first, then stage order)."""
-    from flows.process_upload import process_pending
+    from flows.scaleout import run_process
     from tasks import prefect as ptasks
 
-    ptasks.use(_services())
+    svc = _services()
+    ptasks.use(svc)
     try:
-        outcomes = process_pending()
+        outcomes = run_process(svc.settings)
     except Exception as exc:  # the system failed (store or database down): non-zero exit
         typer.echo(f"skillsub: processing failed: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,14 @@ class Settings(BaseSettings):
     s3_retries: int = Field(5, ge=0)
     # An upload claimed longer ago than this by a worker that never finished is claimed again.
     processing_lease_seconds: int = Field(3600, ge=0)
+    # The nightly money step settles this many classes per transaction (one advisory lock each, held
+    # to the commit: PostgreSQL's lock table holds max_locks_per_transaction × max_connections).
+    money_batch_classes: int = Field(500, gt=0)
+    # `process` runs each institution's uploads as one task: sequentially (thread) or on Dask
+    # (a LocalCluster, or the scheduler at dask_address); Dask needs PostgreSQL as the store.
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+    dask_workers: int = Field(2, gt=0)
 
     @field_validator("database_url", "db_owner_url")
     @classmethod
