@@ -75,7 +75,7 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
         stack.save_state(s.stack_file, state)
         typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket})")
         if not s3_only:
-            pid, api, ui = orchestration.start_server(s.data_dir)
+            pid, api, ui = orchestration.start_server(s.data_dir, database_url=s.prefect_database_url)
             state.pids["prefect-server"], state.prefect_api_url, state.prefect_ui_url = pid, api, ui
             stack.save_state(s.stack_file, state)
             orchestration.deploy(s.data_dir, api)

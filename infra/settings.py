@@ -41,8 +41,11 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
     dask_workers: int = Field(2, gt=0)
+    # The Prefect server's own database for `skillsub stack up` (default: SQLite under the data dir,
+    # which answers 503 and stalls after bursts of runs): postgresql://user@host/db.
+    prefect_database_url: str | None = None
 
-    @field_validator("database_url", "db_owner_url")
+    @field_validator("database_url", "db_owner_url", "prefect_database_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("sqlite", "postgresql")):
