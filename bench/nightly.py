@@ -51,7 +51,8 @@ def _populate(conn, n: int) -> None:  # noqa: ANN001
                              "end_at": datetime(day.year, day.month, day.day, 16), "minutes": 480, "mode": "offline",
                              "upload_id": 2})
         for t in range(TRAINEES):
-            idn = person(100 + k * TRAINEES + t, date(1990, 1, 1) + timedelta(days=t * 37))
+            i = k * TRAINEES + t  # a different person in every class: the 3-digit sequence and the birthday vary
+            idn = person(100 + i % 800, date(1970, 1, 1) + timedelta(days=i // 800))
             enrol.append({"uscc": uscc, "class_id": cid, "id_number": idn, "name": "学员", "phone": f"138{k * TRAINEES + t:08d}",
                           "category": "migrant", "payer": "individual", "enrolled_on": START - timedelta(days=5),
                           "upload_id": 3})
