@@ -81,7 +81,7 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
         typer.echo(f"SeaweedFS S3 up at {state.s3_endpoint_url} (bucket {state.bucket})")
         if not s3_only:
             auth = state.prefect_auth_string = stack.new_auth_string()
-            pid, api, ui = orchestration.start_server(s.data_dir, auth)
+            pid, api, ui = orchestration.start_server(s.data_dir, auth, database_url=s.prefect_database_url)
             state.pids["prefect-server"], state.prefect_api_url, state.prefect_ui_url = pid, api, ui
             stack.save_state(s.stack_file, state)
             orchestration.deploy(s.data_dir, api, auth)
@@ -282,12 +282,13 @@ def audit_verify() -> None:
 @app.command("process")
 def process() -> None:
     """Process every pending object under reference/ and inbox/ now (reference first, then stage order)."""
-    from flows.process_upload import process_pending
+    from flows.scaleout import run_process
     from tasks import prefect as ptasks
 
-    ptasks.use(_services())
+    svc = _services()
+    ptasks.use(svc)
     try:
-        outcomes = process_pending()
+        outcomes = run_process(svc.settings)
     except Exception as exc:  # the system failed (store or database down): non-zero exit
         typer.echo(f"skillsub: processing failed: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -63,11 +63,15 @@ def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> int:
                                 start_new_session=True, cwd=ROOT, umask=PRIVATE_UMASK).pid
 
 
-def start_server(data_dir: Path, auth_string: str, timeout: float = 90) -> tuple[int, str, str]:
-    """`prefect server start` on a free loopback port (SQLite under the data dir unless
-    PREFECT_API_DATABASE_CONNECTION_URL names PostgreSQL), closed by `auth_string`; returns pid, API URL, UI URL."""
+def start_server(data_dir: Path, auth_string: str, timeout: float = 90, *,
+                 database_url: str | None = None) -> tuple[int, str, str]:
+    """`prefect server start` on a free loopback port (SQLite under the data dir unless `database_url`
+    (SKILLSUB_PREFECT_DATABASE_URL) or PREFECT_API_DATABASE_CONNECTION_URL names PostgreSQL), closed by
+    `auth_string`; returns pid, API URL, UI URL."""
     (port,) = free_ports(1)
     env = server_environment(data_dir, port, auth_string)
+    if database_url:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_database_url(database_url)
     pid = _spawn([_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
                  data_dir / "prefect" / "server.log")
     api = f"http://127.0.0.1:{port}/api"
@@ -82,6 +86,14 @@ def start_server(data_dir: Path, auth_string: str, timeout: float = 90) -> tuple
         except OSError:
             time.sleep(0.5)
     raise StackError(f"the Prefect server did not answer within {timeout:.0f}s")
+
+
+def prefect_database_url(url: str) -> str:
+    """The Prefect server's database URL: PostgreSQL through asyncpg (the driver Prefect's server uses)."""
+    for prefix in ("postgresql+psycopg://", "postgresql+asyncpg://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
 
 
 def deploy(data_dir: Path, api_url: str, auth_string: str) -> None:

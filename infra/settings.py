@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,8 +50,19 @@ class Settings(BaseSettings):
     listener_quiet_ms: int = Field(150, ge=0)
     # `skillsub demo` gives up when nothing moved (no upload answered, no run changed state) this long.
     demo_stall_seconds: int = Field(300, gt=0)
+    # The nightly money step settles this many classes per transaction (one advisory lock each, held
+    # to the commit: PostgreSQL's lock table holds max_locks_per_transaction × max_connections).
+    money_batch_classes: int = Field(500, gt=0)
+    # `process` runs each institution's uploads as one task: sequentially (thread) or on Dask
+    # (a LocalCluster, or the scheduler at dask_address); Dask needs PostgreSQL as the store.
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+    dask_workers: int = Field(2, gt=0)
+    # The Prefect server's own database for `skillsub stack up` (default: SQLite under the data dir,
+    # which answers 503 and stalls after bursts of runs): postgresql://user@host/db.
+    prefect_database_url: str | None = None
 
-    @field_validator("database_url", "db_owner_url")
+    @field_validator("database_url", "db_owner_url", "prefect_database_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("sqlite", "postgresql")):

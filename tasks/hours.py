@@ -32,6 +32,12 @@ def recompute(conn: Connection, policy: RegionPolicy, classes_sql: str, params: 
     if s.online_share_cap is not None:
         cap = f"CAST(t.minutes * {s.online_share_cap} AS INTEGER)"
         counted_online = f"CASE WHEN {online} > {cap} THEN {cap} ELSE {online} END"
+
+    def named(alias: str) -> str:
+        # every subquery is limited to the named classes: the sessions × attendance join over the
+        # whole database made each upload cost the size of everything stored (traps.md)
+        return f"EXISTS (SELECT 1 FROM ({classes_sql}) AS k WHERE k.uscc = {alias}.uscc AND k.class_id = {alias}.class_id)"
+
     conn.execute(text(
         "DELETE FROM attendance_hours WHERE EXISTS (SELECT 1 FROM (" + classes_sql + ") AS k "
         "WHERE k.uscc = attendance_hours.uscc AND k.class_id = attendance_hours.class_id)"), params)
@@ -42,13 +48,14 @@ def recompute(conn: Connection, policy: RegionPolicy, classes_sql: str, params: 
                COALESCE(SUM(CASE WHEN x.mode = 'offline' THEN x.minutes ELSE 0 END), 0) + {counted_online},
                {online}, t.minutes, COUNT(DISTINCT x.session_date), :now
         FROM enrolments e
-        JOIN (SELECT uscc, class_id, SUM(minutes) AS minutes FROM sessions GROUP BY uscc, class_id) AS t
+        JOIN (SELECT uscc, class_id, SUM(minutes) AS minutes FROM sessions s WHERE {named("s")}
+              GROUP BY uscc, class_id) AS t
              ON t.uscc = e.uscc AND t.class_id = e.class_id
         LEFT JOIN (
             SELECT DISTINCT s.id AS session_id, a.uscc, a.class_id, a.id_number, s.minutes, s.mode, s.session_date
             FROM sessions s JOIN attendance a ON a.uscc = s.uscc AND a.class_id = s.class_id
-            WHERE {_window(conn.dialect.name, s.check_in_tolerance_minutes)}
+            WHERE {named("s")} AND {_window(conn.dialect.name, s.check_in_tolerance_minutes)}
             AND ((s.mode = 'offline' AND a.method IN ('social_card', 'face')) OR (s.mode = 'online' AND a.method = 'online'))
         ) AS x ON x.uscc = e.uscc AND x.class_id = e.class_id AND x.id_number = e.id_number
-        WHERE EXISTS (SELECT 1 FROM ({classes_sql}) AS k WHERE k.uscc = e.uscc AND k.class_id = e.class_id)
+        WHERE {named("e")}
         GROUP BY e.uscc, e.class_id, e.id_number, t.minutes"""), {**params, "now": now})

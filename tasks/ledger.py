@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -22,6 +22,14 @@ def lock_class(conn: Connection, uscc: str, class_id: str) -> None:
     """Serialise money work on one class across processes (PostgreSQL advisory lock, released at commit)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"money:{uscc}/{class_id}"})
+
+
+def lock_classes(conn: Connection, keys: list[tuple[str, str]]) -> None:
+    """lock_class for many classes at once, always in the same order, so two batches never deadlock."""
+    if conn.dialect.name == "postgresql" and keys:
+        conn.execute(text("SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtextextended(k, 0) AS h "
+                          "FROM unnest(CAST(:ks AS text[])) AS k ORDER BY 1) AS locks"),
+                     {"ks": sorted({f"money:{u}/{c}" for u, c in keys})})
 
 
 def person_payees(conn: Connection, uscc: str, class_id: str) -> set[str]:
@@ -40,6 +48,28 @@ def paid(conn: Connection, uscc: str, class_id: str) -> dict[str, int]:
     return dict(out)
 
 
+def paid_by_class(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
+    """paid() of many classes in one query."""
+    lg = db.ledger
+    out: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    if keys:
+        for u, c, payee, total in conn.execute(select(lg.c.uscc, lg.c.class_id, lg.c.payee, func.sum(lg.c.amount_fen))
+                                               .where(tuple_(lg.c.uscc, lg.c.class_id).in_(keys))
+                                               .group_by(lg.c.uscc, lg.c.class_id, lg.c.payee)):
+            out[(u, c)][payee] = int(total)
+    return dict(out)
+
+
+def person_payees_by_class(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    lg = db.ledger
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    if keys:
+        for u, c, payee in conn.execute(select(lg.c.uscc, lg.c.class_id, lg.c.payee).where(
+                tuple_(lg.c.uscc, lg.c.class_id).in_(keys), lg.c.payee_kind == "person").distinct()):
+            out[(u, c)].add(payee)
+    return dict(out)
+
+
 def idempotency_key(uscc: str, class_id: str, payee: str, kind: str, seq: int) -> str:
     return f"{uscc}/{class_id}/{payee}/{kind}/{seq}"
 
@@ -55,3 +85,30 @@ def write(conn: Connection, uscc: str, class_id: str, payee: str, kind: str, amo
               "idempotency_key": idempotency_key(uscc, class_id, payee, kind, seq), "run_id": run_id, "created_at": now}
     stmt = (pg_insert(lg) if conn.dialect.name == "postgresql" else sqlite_insert(lg)).values(**values)
     return conn.execute(stmt.on_conflict_do_nothing().returning(lg.c.id)).first() is not None
+
+
+def write_many(conn: Connection, entries: list[tuple[str, str, str, str, int, str]], run_id: str, now: datetime, *,
+               seq: int | None = None) -> list[bool]:
+    """write() for many entries (uscc, class_id, payee, kind, amount_fen, payee_kind) in one batched
+    INSERT … ON CONFLICT DO NOTHING; per entry, False when its key already existed."""
+    lg = db.ledger
+    if not entries:
+        return []
+    seqs: dict[tuple[str, str, str, str], int] = {}
+    if seq is None:
+        keys = sorted({e[:2] for e in entries})
+        for i in range(0, len(keys), 5_000):  # by class: a row-value IN of every purpose plans far slower
+            seqs.update({(u, c, p, k): int(m) for u, c, p, k, m in conn.execute(
+                select(lg.c.uscc, lg.c.class_id, lg.c.payee, lg.c.kind, func.max(lg.c.seq))
+                .where(tuple_(lg.c.uscc, lg.c.class_id).in_(keys[i:i + 5_000]))
+                .group_by(lg.c.uscc, lg.c.class_id, lg.c.payee, lg.c.kind))})
+    rows = []
+    for uscc, class_id, payee, kind, amount_fen, payee_kind in entries:
+        n = seq if seq is not None else 1 + seqs.get((uscc, class_id, payee, kind), 0)
+        rows.append({"uscc": uscc, "class_id": class_id, "payee": payee, "payee_kind": payee_kind, "kind": kind,
+                     "amount_fen": amount_fen, "seq": n, "idempotency_key": idempotency_key(uscc, class_id, payee, kind, n),
+                     "run_id": run_id, "created_at": now})
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(lg).on_conflict_do_nothing().returning(lg.c.idempotency_key)
+    written = set(conn.execute(stmt, rows).scalars())  # SQLAlchemy sends it as multi-row INSERTs in pages
+    return [r["idempotency_key"] in written for r in rows]

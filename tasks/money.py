@@ -21,10 +21,8 @@ log = logging.getLogger(__name__)
 def claim_inputs(svc: Services, uscc: str, staged: list[dict[str, Any]]) -> None:
     """Fill each staged claim with the money engine's projection, cap and computed subsidy."""
     classes = {r["class_id"] for r in staged if r.get("class_id")}
-    numbers: dict[str, tuple[int, int]] = {}
     with svc.engine.connect() as conn:
-        for class_id in classes:
-            numbers[class_id] = settle.projection(svc, conn, uscc, class_id)
+        numbers = {c: v for (_, c), v in settle.projections(svc, conn, [(uscc, c) for c in sorted(classes)]).items()}
     for r in staged:
         projected, earned = numbers.get(r.get("class_id") or "", (0, 0))
         r["projected_fen"], r["earned_fen"] = projected, earned
@@ -38,11 +36,8 @@ def after_claims(svc: Services, uscc: str, upload_id: int, run_id: str) -> None:
             db.claims.c.upload_id == upload_id, db.claims.c.uscc == uscc)).all()
     _, finals = settle.due_classes(svc, svc.now().date())
     due_final = set(finals)
-    for class_id, kind in claimed:
-        if kind == "advance":
-            settle.pay_advance(svc, uscc, class_id, run_id)
-        elif (uscc, class_id) in due_final:
-            settle.settle_class(svc, uscc, class_id, run_id)
+    settle.pay_advances(svc, [(uscc, c) for c, kind in claimed if kind == "advance"], run_id)
+    settle.settle_classes(svc, [(uscc, c) for c, kind in claimed if kind != "advance" and (uscc, c) in due_final], run_id)
 
 
 @dataclass
@@ -57,12 +52,12 @@ def pay_and_settle(svc: Services, as_of: date, run_id: str) -> MoneyRun:
     """The nightly money step: due advances, then every class whose final claim is due, then the ledger check."""
     out = MoneyRun(as_of)
     advances, finals = settle.due_classes(svc, as_of)
-    for uscc, class_id in advances:
-        paid = settle.pay_advance(svc, uscc, class_id, run_id)
-        if paid:
-            out.advances_paid.append((uscc, class_id, paid))
-    for uscc, class_id in finals:
-        out.settled.append(settle.settle_class(svc, uscc, class_id, run_id))
+    size = svc.settings.money_batch_classes
+    for i in range(0, len(advances), size):  # in key order, as a class-by-class run would
+        paid = settle.pay_advances(svc, advances[i:i + size], run_id)
+        out.advances_paid += [(u, c, paid[(u, c)]) for u, c in advances[i:i + size] if (u, c) in paid]
+    for i in range(0, len(finals), size):
+        out.settled += settle.settle_classes(svc, finals[i:i + size], run_id)
     out.unbalanced = svc.gate().ledger_balances()
     if out.unbalanced:
         log.error("ledger does not balance for %d payees: %s", len(out.unbalanced), out.unbalanced[:5])

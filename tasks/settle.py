@@ -6,6 +6,7 @@ Each runs in one transaction under a per-class lock; the ledger's UNIQUE key is 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -15,10 +16,11 @@ from sqlalchemy.engine import Connection
 from infra import db
 from infra.bootstrap import Services
 from schemas.advance import decide, projected_fen
-from schemas.eligibility import TraineeFacts, cap_exclusions, own_exclusions
+from schemas.eligibility import PersonClass, TraineeFacts, cap_exclusions, own_exclusions
 from schemas.rules import RULES
 from schemas.settlement import Line, dues, earned_by_payee, trainee_lines
 from tasks import facts, ledger
+from tasks.facts import Key
 
 
 @dataclass
@@ -35,10 +37,16 @@ class Settled:
 def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_run: bool = False) -> Settled:
     """Compute what the class earned per payee now and write the difference to what was paid
     (a dry run computes the same and rolls everything back)."""
+    return settle_classes(svc, [(uscc, class_id)], run_id, dry_run=dry_run)[0]
+
+
+def settle_classes(svc: Services, keys: list[Key], run_id: str, *, dry_run: bool = False) -> list[Settled]:
+    """settle_class for many classes in one transaction: the facts of all of them read with a few set
+    queries, the pure engine run in memory class by class, every write batched."""
     with svc.engine.connect() as conn:
         tx = conn.begin()
         try:
-            result = _settle(svc, conn, uscc, class_id, run_id)
+            result = _settle(svc, conn, keys, run_id)
         except BaseException:
             tx.rollback()
             raise
@@ -49,171 +57,231 @@ def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_ru
         return result
 
 
-def _settle(svc: Services, conn: Connection, uscc: str, class_id: str, run_id: str) -> Settled:
+def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str) -> list[Settled]:
     now = svc.now()
-    ledger.lock_class(conn, uscc, class_id)
-    cls = facts.class_facts(conn, uscc, class_id)
-    if cls is None:
-        return Settled(uscc, class_id, "unknown")
-    if facts.class_held(conn, uscc, class_id):
-        _note(conn, "SET-HELD", uscc, class_id, None, {"reason": "class has an open hold"}, run_id, now)
-        return Settled(uscc, class_id, "held")
-    _resolve(conn, uscc, class_id, ("SET-HELD",), now)
-    trainees = facts.trainee_facts(conn, cls)
+    ledger.lock_classes(conn, keys)
+    found = facts.classes_facts(conn, keys)
+    held = facts.held_classes(conn, list(found))
+    _notes(conn, "SET-HELD", [(*k, None, {"reason": "class has an open hold"}) for k in found if k in held], run_id, now)
+    free = [k for k in found if k not in held]
+    _resolve(conn, free, ("SET-HELD",), now)
+    trainees_of = facts.classes_trainee_facts(conn, [found[k] for k in free])
     s = svc.policy.settings
     exclusive = svc.policy.work_as_training_excludes_pre_job
-    own = {t.id_number: own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive) for t in trainees}
-    caps = _cap_codes(conn, trainees, s.min_attendance_ratio, s.annual_cap, uscc, class_id, own)
-    codes = {t.id_number: (own[t.id_number] | ({caps[t.id_number]} if t.id_number in caps else set())) for t in trainees}
-    _sync_exclusions(conn, uscc, class_id, codes, run_id, now)
+    ids = sorted({t.id_number for ts in trainees_of.values() for t in ts})
+    blocked = facts.blocking(conn)
+    by_person = facts.person_classes(conn, ids, s.min_attendance_ratio, blocked=())  # `blocked` applied per class below
+    existing = _settlement_findings(conn, free)
+    frozen = _frozen_lines(conn, free)
+    already_of = ledger.paid_by_class(conn, free)
+    people_of = ledger.person_payees_by_class(conn, free)
+    stored, entries, out = [], [], {}
+    for key in free:
+        cls, trainees = found[key], trainees_of[key]
+        own = {t.id_number: own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive) for t in trainees}
+        caps = _cap_codes(trainees, by_person, blocked, s.annual_cap, key, own)
+        codes = {t.id_number: (own[t.id_number] | ({caps[t.id_number]} if t.id_number in caps else set()))
+                 for t in trainees}
+        _sync_exclusions(conn, key, codes, existing.get(key, []), blocked, run_id, now)
+        lines: list[Line] = []
+        for t in trainees:
+            if t.held:  # nothing moves for a held trainee: what was computed before stays as it was
+                lines += frozen.get((*key, t.id_number), [])
+            elif not codes[t.id_number]:
+                lines += trainee_lines(svc.policy, cls, t)
+        earned = earned_by_payee(lines)
+        already = already_of.get(key, {})
+        for payee in already:
+            earned.setdefault(payee, 0)
+        people = {line.payee for line in lines if line.payee_is_person} | people_of.get(key, set())
+        stored.append((key, earned, people, lines))
+        per_trainee: dict[str, int] = {t.id_number: 0 for t in trainees}
+        for line in lines:
+            per_trainee[line.id_number] = per_trainee.get(line.id_number, 0) + line.amount_fen
+        out[key] = Settled(*key, "settled", earned, per_trainee=per_trainee, exclusions=codes)
+        for payee, due in dues(earned, already).items():
+            entries.append((key, payee, "settlement" if due > 0 else "recovery", due,
+                            "person" if payee in people else "organisation"))
+    _store_earned(conn, stored, run_id, now)
+    written = ledger.write_many(conn, [(*k, payee, kind, due, pk) for k, payee, kind, due, pk in entries], run_id, now)
+    for (key, payee, kind, due, _), ok in zip(entries, written, strict=True):
+        if ok:
+            out[key].entries.append((payee, kind, due))
+    _notes(conn, "SET-RECOVERY", [(*key, None, {"payee": payee, "amount_fen": due})
+                                  for (key, payee, kind, due, _), ok in zip(entries, written, strict=True)
+                                  if ok and kind == "recovery"], run_id, now)
+    return [out.get(k) or Settled(*k, "held" if k in held else "unknown") for k in keys]
 
-    frozen = _frozen_lines(conn, uscc, class_id)
-    lines: list[Line] = []
-    for t in trainees:
-        if t.held:  # nothing moves for a held trainee: what was computed before stays as it was
-            lines += frozen.get(t.id_number, [])
-        elif not codes[t.id_number]:
-            lines += trainee_lines(svc.policy, cls, t)
-    earned = earned_by_payee(lines)
-    already = ledger.paid(conn, uscc, class_id)
-    for payee in already:
-        earned.setdefault(payee, 0)
-    people = {line.payee for line in lines if line.payee_is_person} | ledger.person_payees(conn, uscc, class_id)
-    _store_earned(conn, uscc, class_id, earned, people, lines, run_id, now)
-    per_trainee: dict[str, int] = {t.id_number: 0 for t in trainees}
-    for line in lines:
-        per_trainee[line.id_number] = per_trainee.get(line.id_number, 0) + line.amount_fen
-    result = Settled(uscc, class_id, "settled", earned, per_trainee=per_trainee, exclusions=codes)
-    for payee, due in dues(earned, already).items():
-        kind = "settlement" if due > 0 else "recovery"
-        payee_kind = "person" if payee in people else "organisation"
-        if ledger.write(conn, uscc, class_id, payee, kind, due, run_id, now, payee_kind=payee_kind):
-            result.entries.append((payee, kind, due))
-            if kind == "recovery":
-                _note(conn, "SET-RECOVERY", uscc, class_id, None, {"payee": payee, "amount_fen": due}, run_id, now)
-    return result
 
-
-def _cap_codes(conn: Connection, trainees: list[TraineeFacts], min_ratio, annual_cap: int,  # noqa: ANN001
-               uscc: str, class_id: str, own: dict[str, set[str]]) -> dict[str, str]:
+def _cap_codes(trainees: list[TraineeFacts], by_person: dict[str, list[PersonClass]], blocked: Counter,
+               annual_cap: int, key: Key, own: dict[str, set[str]]) -> dict[str, str]:
     """ENR-REPEAT-LEVEL / ENR-ANNUAL-CAP for this class, from each person's classes anywhere."""
-    by_person = facts.person_classes(conn, [t.id_number for t in trainees], min_ratio)
     out = {}
     for t in trainees:
         this_ok = not t.held and not own[t.id_number] and bool(t.passed)
-        mine = [pc if (pc.uscc, pc.class_id) != (uscc, class_id) else replace(pc, otherwise_eligible=this_ok)
-                for pc in by_person.get(t.id_number, [])]
-        code = cap_exclusions(mine, annual_cap).get((uscc, class_id))
+        mine = [replace(pc, otherwise_eligible=this_ok) if (pc.uscc, pc.class_id) == key else
+                replace(pc, otherwise_eligible=pc.otherwise_eligible and not facts.is_blocked(
+                    blocked, pc.uscc, pc.class_id, t.id_number)) for pc in by_person.get(t.id_number, [])]
+        code = cap_exclusions(mine, annual_cap).get(key)
         if code:
             out[t.id_number] = code
     return out
 
 
-def _sync_exclusions(conn: Connection, uscc: str, class_id: str, codes: dict[str, set[str]], run_id: str,
-                     now: datetime) -> None:
-    """Open an exclusion finding per new (code, trainee); resolve the ones whose condition is gone."""
+def _settlement_findings(conn: Connection, keys: list[Key]) -> dict[Key, list]:
     f = db.findings
-    existing = conn.execute(select(f.c.id, f.c.rule_code, f.c.id_number, f.c.status).where(
-        f.c.uscc == uscc, f.c.class_id == class_id, f.c.rule_code.in_(facts.SETTLEMENT_CODES))).all()
-    active = {(r.rule_code, r.id_number) for r in existing if r.status in ("open", "confirmed", "dismissed")}
-    wanted = {(c, idn) for idn, cs in codes.items() for c in cs if c in facts.SETTLEMENT_CODES}
-    for r in existing:
-        if r.status == "open" and (r.rule_code, r.id_number) not in wanted:
-            conn.execute(update(f).where(f.c.id == r.id).values(status="resolved", resolved_at=now))
-    for code, idn in sorted(wanted - active):
-        conn.execute(insert(f).values(rule_code=code, stage="settlement", effect=RULES[code].effect.value, status="open",
-                                      uscc=uscc, class_id=class_id, id_number=idn, evidence="{}", run_id=run_id,
-                                      created_at=now))
-
-
-def _frozen_lines(conn: Connection, uscc: str, class_id: str) -> dict[str, list[Line]]:
-    out: dict[str, list[Line]] = {}
-    ta = db.trainee_amounts
-    for r in conn.execute(select(ta).where(ta.c.uscc == uscc, ta.c.class_id == class_id)).mappings():
-        out.setdefault(r["id_number"], []).append(Line(r["id_number"], r["payee"], r["amount_fen"], r["what"], r["clause"]))
+    out: dict[Key, list] = {}
+    if keys:
+        for r in conn.execute(select(f.c.id, f.c.uscc, f.c.class_id, f.c.rule_code, f.c.id_number, f.c.status, f.c.effect)
+                              .where(facts.of(f, keys), f.c.rule_code.in_(facts.SETTLEMENT_CODES))):
+            out.setdefault((r.uscc, r.class_id), []).append(r)
     return out
 
 
-def _store_earned(conn: Connection, uscc: str, class_id: str, earned: dict[str, int], people: set[str],
-                  lines: list[Line], run_id: str, now: datetime) -> None:
-    conn.execute(delete(db.earned).where(db.earned.c.uscc == uscc, db.earned.c.class_id == class_id))
-    conn.execute(delete(db.trainee_amounts).where(db.trainee_amounts.c.uscc == uscc, db.trainee_amounts.c.class_id == class_id))
-    if earned:
-        conn.execute(insert(db.earned), [{"uscc": uscc, "class_id": class_id, "payee": p, "earned_fen": v,
-                                          "payee_kind": "person" if p in people else "organisation",
-                                          "computed_at": now, "run_id": run_id} for p, v in earned.items()])
-    merged: dict[tuple, Line] = {}
-    for line in lines:
-        k = (line.id_number, line.payee, line.what)
-        merged[k] = Line(*k[:2], merged[k].amount_fen + line.amount_fen if k in merged else line.amount_fen, k[2],
-                         line.clause)
-    if merged:
-        conn.execute(insert(db.trainee_amounts), [
-            {"uscc": uscc, "class_id": class_id, "id_number": m.id_number, "payee": m.payee, "what": m.what,
-             "amount_fen": m.amount_fen, "clause": m.clause, "computed_at": now} for m in merged.values()])
+def _sync_exclusions(conn: Connection, key: Key, codes: dict[str, set[str]], existing: list, blocked: Counter,
+                     run_id: str, now: datetime) -> None:
+    """Open an exclusion finding per new (code, trainee); resolve the ones whose condition is gone. `blocked`
+    follows, so the next class's cap and repeat rules see this class as the stored findings will."""
+    f = db.findings
+    active = {(r.rule_code, r.id_number) for r in existing if r.status in ("open", "confirmed", "dismissed")}
+    wanted = {(c, idn) for idn, cs in codes.items() for c in cs if c in facts.SETTLEMENT_CODES}
+    gone = [r for r in existing if r.status == "open" and (r.rule_code, r.id_number) not in wanted]
+    if gone:
+        conn.execute(update(f).where(f.c.id.in_([r.id for r in gone])).values(status="resolved", resolved_at=now))
+    new = sorted(wanted - active)
+    if new:
+        conn.execute(insert(f), [{"rule_code": code, "stage": "settlement", "effect": RULES[code].effect.value,
+                                  "status": "open", "uscc": key[0], "class_id": key[1], "id_number": idn,
+                                  "evidence": "{}", "run_id": run_id, "created_at": now} for code, idn in new])
+    for code, idn, step in [(r.rule_code, r.id_number, -1) for r in gone] + [(c, i, 1) for c, i in new]:
+        effect = RULES[code].effect.value
+        if effect in facts.BLOCKING_EFFECTS and code not in facts.NOT_BLOCKING:
+            blocked[(*key, idn)] += step
+            if blocked[(*key, idn)] <= 0:
+                del blocked[(*key, idn)]
 
 
-def _note(conn: Connection, code: str, uscc: str, class_id: str, id_number: str | None, evidence: dict, run_id: str,
-          now: datetime) -> None:
-    """A money-stage finding, once while it stands (warnings each time they happen)."""
+def _frozen_lines(conn: Connection, keys: list[Key]) -> dict[tuple[str, str, str], list[Line]]:
+    out: dict[tuple[str, str, str], list[Line]] = {}
+    ta = db.trainee_amounts
+    if keys:
+        for r in conn.execute(select(ta).where(facts.of(ta, keys))).mappings():
+            out.setdefault((r["uscc"], r["class_id"], r["id_number"]), []).append(
+                Line(r["id_number"], r["payee"], r["amount_fen"], r["what"], r["clause"]))
+    return out
+
+
+def _store_earned(conn: Connection, stored: list[tuple[Key, dict[str, int], set[str], list[Line]]], run_id: str,
+                  now: datetime) -> None:
+    keys = [k for k, *_ in stored]
+    if not keys:
+        return
+    conn.execute(delete(db.earned).where(facts.of(db.earned, keys)))
+    conn.execute(delete(db.trainee_amounts).where(facts.of(db.trainee_amounts, keys)))
+    earned_rows, amount_rows = [], []
+    for (uscc, class_id), earned, people, lines in stored:
+        earned_rows += [{"uscc": uscc, "class_id": class_id, "payee": p, "earned_fen": v,
+                         "payee_kind": "person" if p in people else "organisation",
+                         "computed_at": now, "run_id": run_id} for p, v in earned.items()]
+        merged: dict[tuple, Line] = {}
+        for line in lines:
+            k = (line.id_number, line.payee, line.what)
+            merged[k] = Line(*k[:2], merged[k].amount_fen + line.amount_fen if k in merged else line.amount_fen, k[2],
+                             line.clause)
+        amount_rows += [{"uscc": uscc, "class_id": class_id, "id_number": m.id_number, "payee": m.payee, "what": m.what,
+                         "amount_fen": m.amount_fen, "clause": m.clause, "computed_at": now} for m in merged.values()]
+    if earned_rows:
+        conn.execute(insert(db.earned), earned_rows)
+    if amount_rows:
+        conn.execute(insert(db.trainee_amounts), amount_rows)
+
+
+def _notes(conn: Connection, code: str, items: list[tuple[str, str, str | None, dict]], run_id: str,
+           now: datetime) -> None:
+    """Money-stage findings (uscc, class_id, id_number, evidence), once per class while one stands open
+    (warnings each time they happen)."""
+    if not items:
+        return
     f = db.findings
     rule = RULES[code]
     status = "open" if rule.effect.value.startswith("hold") else "none"
-    if status == "open" and conn.execute(select(func.count()).select_from(f).where(
-            f.c.rule_code == code, f.c.uscc == uscc, f.c.class_id == class_id, f.c.status == "open")).scalar_one():
-        return
-    conn.execute(insert(f).values(rule_code=code, stage=rule.stage, effect=rule.effect.value, status=status, uscc=uscc,
-                                  class_id=class_id, id_number=id_number,
-                                  evidence=json.dumps(evidence, ensure_ascii=False), run_id=run_id, created_at=now))
+    if status == "open":
+        standing = set(conn.execute(select(f.c.uscc, f.c.class_id).where(
+            f.c.rule_code == code, f.c.status == "open", facts.of(f, [(u, c) for u, c, *_ in items]))).all())
+        items = [i for i in items if (i[0], i[1]) not in standing]
+    if items:
+        conn.execute(insert(f), [{"rule_code": code, "stage": rule.stage, "effect": rule.effect.value, "status": status,
+                                  "uscc": u, "class_id": c, "id_number": idn,
+                                  "evidence": json.dumps(evidence, ensure_ascii=False), "run_id": run_id,
+                                  "created_at": now} for u, c, idn, evidence in items])
 
 
-def _resolve(conn: Connection, uscc: str, class_id: str, codes: tuple[str, ...], now: datetime) -> None:
+def _resolve(conn: Connection, keys: list[Key], codes: tuple[str, ...], now: datetime) -> None:
     f = db.findings
-    conn.execute(update(f).where(f.c.uscc == uscc, f.c.class_id == class_id, f.c.rule_code.in_(codes),
-                                 f.c.status == "open").values(status="resolved", resolved_at=now))
+    if keys:
+        conn.execute(update(f).where(facts.of(f, keys), f.c.rule_code.in_(codes),
+                                     f.c.status == "open").values(status="resolved", resolved_at=now))
 
 
 def projection(svc: Services, conn: Connection, uscc: str, class_id: str) -> tuple[int, int]:
     """(projected institution subsidy, what the class has earned so far) for a claim's gate."""
-    cls = facts.class_facts(conn, uscc, class_id)
-    if cls is None:
-        return 0, 0
-    free = facts.trainee_facts(conn, cls, class_holds=False)  # read once: the class's holds only add `held`
-    projected = projected_fen(svc.policy, cls, free)
-    class_held = bool(facts.hold_sets(conn, cls)[0][None])
-    trainees = [replace(t, held=True) for t in free] if class_held else free
+    return projections(svc, conn, [(uscc, class_id)]).get((uscc, class_id), (0, 0))
+
+
+def projections(svc: Services, conn: Connection, keys: list[Key]) -> dict[Key, tuple[int, int]]:
+    """projection() of many classes with the same few queries; unknown classes are left out."""
+    found = facts.classes_facts(conn, keys)
+    free_of = facts.classes_trainee_facts(conn, list(found.values()), class_holds=False)  # the class's holds only add `held`
+    holds_of = facts.classes_hold_sets(conn, list(found))
     s = svc.policy.settings
     exclusive = svc.policy.work_as_training_excludes_pre_job
-    lines = [line for t in trainees if not t.held and not own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive)
-             for line in trainee_lines(svc.policy, cls, t)]
-    return projected, sum(line.amount_fen for line in lines)
+    out = {}
+    for key, cls in found.items():
+        free = free_of[key]
+        projected = projected_fen(svc.policy, cls, free)
+        trainees = [replace(t, held=True) for t in free] if holds_of[key][0][None] else free
+        lines = [line for t in trainees
+                 if not t.held and not own_exclusions(cls, t, s.min_attendance_ratio, exclusive_rule=exclusive)
+                 for line in trainee_lines(svc.policy, cls, t)]
+        out[key] = (projected, sum(line.amount_fen for line in lines))
+    return out
 
 
 def pay_advance(svc: Services, uscc: str, class_id: str, run_id: str) -> int:
     """Pay an accepted advance claim once the class has no open hold; 0 when nothing is due."""
+    return pay_advances(svc, [(uscc, class_id)], run_id).get((uscc, class_id), 0)
+
+
+def pay_advances(svc: Services, keys: list[Key], run_id: str) -> dict[Key, int]:
+    """pay_advance for many classes in one transaction; returns the classes paid now with their amount."""
     now = svc.now()
-    c = db.claims
+    c, lg = db.claims, db.ledger
     with svc.engine.begin() as conn:
-        ledger.lock_class(conn, uscc, class_id)
-        claim = conn.execute(select(c).where(c.c.uscc == uscc, c.c.class_id == class_id, c.c.kind == "advance")).mappings().first()
-        if claim is None:
-            return 0
-        cls = facts.class_facts(conn, uscc, class_id)
-        already = conn.execute(select(func.count()).select_from(db.ledger).where(
-            db.ledger.c.uscc == uscc, db.ledger.c.class_id == class_id, db.ledger.c.kind == "advance")).scalar_one() > 0
-        held = bool(facts.class_held(conn, uscc, class_id))
-        if cls is None or already:
-            return 0
-        d = decide(svc.policy, cls, claim["amount_fen"], claim["projected_fen"] or 0, already_advanced=False,
-                   class_held=held)
-        if d.rejected or held or d.approved_fen <= 0:  # an approved 0 writes nothing and is no advance
-            if held:
-                _note(conn, "ADV-HELD", uscc, class_id, None, {"reason": "class has an open hold"}, run_id, now)
-            return 0
-        if ledger.write(conn, uscc, class_id, uscc, "advance", d.approved_fen, run_id, now, seq=1):
-            _resolve(conn, uscc, class_id, ("ADV-HELD",), now)
-            return d.approved_fen
-        return 0
+        ledger.lock_classes(conn, keys)
+        if not keys:
+            return {}
+        claims = {(r["uscc"], r["class_id"]): r for r in conn.execute(
+            select(c).where(facts.of(c, keys), c.c.kind == "advance")).mappings()}
+        found = facts.classes_facts(conn, list(claims))
+        already = set(conn.execute(select(lg.c.uscc, lg.c.class_id).where(
+            facts.of(lg, list(claims)), lg.c.kind == "advance").distinct()).all())
+        held = facts.held_classes(conn, list(claims))
+        waiting, due = [], []
+        for key, claim in claims.items():
+            if key not in found or key in already:
+                continue
+            d = decide(svc.policy, found[key], claim["amount_fen"], claim["projected_fen"] or 0, already_advanced=False,
+                       class_held=key in held)
+            if key in held:
+                waiting.append((*key, None, {"reason": "class has an open hold"}))
+            elif not d.rejected and d.approved_fen > 0:  # an approved 0 writes nothing and is no advance
+                due.append((key, d.approved_fen))
+        _notes(conn, "ADV-HELD", waiting, run_id, now)
+        written = ledger.write_many(conn, [(*k, k[0], "advance", fen, "organisation") for k, fen in due], run_id, now,
+                                    seq=1)
+        paid = {k: fen for (k, fen), ok in zip(due, written, strict=True) if ok}
+        _resolve(conn, list(paid), ("ADV-HELD",), now)
+        return paid
 
 
 def due_classes(svc: Services, as_of: date) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -253,9 +253,9 @@ def paying_world(pg_engine) -> World:  # noqa: ANN001
     return w
 
 
-def worker(engine, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+def worker(engine, *args: str, **env_vars: str) -> subprocess.CompletedProcess:  # noqa: ANN001
     env = {**os.environ, "SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-           "TEST_AS_OF": AFTER.isoformat()}
+           "TEST_AS_OF": AFTER.isoformat(), **env_vars}
     return subprocess.run([sys.executable, "-m", "tests.integration.worker", *args], env=env, capture_output=True,
                           text=True, timeout=300)
 
@@ -263,15 +263,15 @@ def worker(engine, *args: str) -> subprocess.CompletedProcess:  # noqa: ANN001
 RIGHT = [("S-1", A, "settlement", "4500.00"), ("S-2", A, "settlement", "1500.00")]
 
 
-@pytest.mark.parametrize("kill_at, committed_before", [
-    ("before-ledger", []),  # the settlement was computed; nothing was written
-    ("after-ledger", []),  # the entry was written, the class's earned amounts not yet: one transaction
-    ("class:S-2", RIGHT[:1]),  # the first class committed, the second died half-way
+@pytest.mark.parametrize("kill_at, batch, committed_before", [
+    ("before-ledger", "500", []),  # the settlement was computed; nothing was written
+    ("after-ledger", "500", []),  # the entries were written, the classes' earned amounts not yet: one transaction
+    ("class:S-2", "1", RIGHT[:1]),  # batches of one class: the first committed, the second died half-way
 ])
 def test_a_worker_killed_while_paying_leaves_whole_classes_and_the_rerun_pays_exactly_the_rest(
-        paying_world: World, kill_at: str, committed_before: list) -> None:
+        paying_world: World, kill_at: str, batch: str, committed_before: list) -> None:
     w = paying_world
-    died = worker(w.svc.engine, "nightly", "--kill-at", kill_at)
+    died = worker(w.svc.engine, "nightly", "--kill-at", kill_at, SKILLSUB_MONEY_BATCH_CLASSES=batch)
     assert died.returncode == -signal.SIGKILL, died.stderr[-2000:]
     assert entries(w) == committed_before
     with w.svc.engine.connect() as conn:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from tests.conftest import make_services
 from tests.integration.test_money import claim, nightly
 from tests.integration.world import ASSESSOR, EMP, START, A, World, people
 
@@ -23,8 +26,9 @@ def weekly_class(w: World, class_id: str, week: int, occupation: str, level: str
     claim(w, class_id, "final", "300")
 
 
-def test_the_fourth_class_of_a_year_and_a_repeated_level_are_excluded_in_order(svc) -> None:  # noqa: ANN001
-    w = World(svc)
+@pytest.mark.parametrize("batch", [1, 500], ids=["class by class", "all classes in one batch"])
+def test_the_fourth_class_of_a_year_and_a_repeated_level_are_excluded_in_order(svc, batch: int) -> None:  # noqa: ANN001
+    w = World(make_services(svc.engine, svc.store, money_batch_classes=batch))
     w.registries()
     x = people(1)[0]
     weekly_class(w, "K1", 0, "4-10-01-02", "5", x)

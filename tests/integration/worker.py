@@ -32,18 +32,18 @@ def _die() -> None:
 
 
 def _kill_at(where: str) -> None:
-    """Die inside a settlement's transaction: before its ledger write, right after it, or at a class."""
-    original = ledger.write
+    """Die inside a settlement's transaction: before its ledger writes, right after them, or at a class."""
+    original = ledger.write_many
 
-    def write(conn, uscc, class_id, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if where == "before-ledger" or where == f"class:{class_id}":
+    def write_many(conn, entries, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if where == "before-ledger" or any(f"class:{e[1]}" == where for e in entries):
             _die()
-        written = original(conn, uscc, class_id, *args, **kwargs)
+        written = original(conn, entries, *args, **kwargs)
         if where == "after-ledger":
             _die()
         return written
 
-    ledger.write = write  # type: ignore[assignment]
+    ledger.write_many = write_many  # type: ignore[assignment]
 
 
 def main(argv: list[str]) -> None:
