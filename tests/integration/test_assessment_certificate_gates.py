@@ -105,15 +105,18 @@ def test_an_unregistered_or_barred_assessor_holds_the_class(w: World) -> None:
 
 def test_an_enterprise_registered_for_self_evaluation_may_assess_only_its_own_employees(w: World) -> None:
     w.put("reference/institutions/se.csv", [
-        {"uscc": A, "name": "A 学校", "kind": "school", "qualified_occupations": "*", "rating": "A", "blacklisted": "否"},
         {"uscc": EMP, "name": "企业", "kind": "enterprise", "qualified_occupations": "*", "rating": "A",
-         "blacklisted": "否", "self_evaluation": "是"}])
-    staff, other = people(2)
-    w.upload(A, "roster", [w.roster_row("A-1", staff, "13800000001", category="employee", employer_uscc=EMP,
-                                        payer="employer"),
-                           w.roster_row("A-1", other, "13800000002")])
-    attend(w, [staff, other])
-    got = exams(w, w.exam("A-1", staff, assessor=EMP), w.exam("A-1", other, assessor=EMP))
+         "blacklisted": "否", "self_evaluation": "是"},
+        {"uscc": A, "name": "A 学校", "kind": "school", "qualified_occupations": "*", "rating": "A", "blacklisted": "否",
+         "self_evaluation": "否"}])
+    staff, other = people(2, offset=400)
+    w.put("reference/insured/se.csv", [{"id_number": staff, "employer_uscc": EMP}, {"id_number": other, "employer_uscc": B}])
+    w.file_class("U-1", training_type="skill_upgrade", level="3")
+    roster = w.upload(A, "roster", [w.roster_row("U-1", staff, "13800000001", category="employee", employer_uscc=EMP),
+                                    w.roster_row("U-1", other, "13800000002", category="employee", employer_uscc=B)])
+    assert roster.counts["rejected"] == 0, w.verdicts(roster)
+    attend(w, [staff, other], class_id="U-1")
+    got = exams(w, w.exam("U-1", staff, assessor=EMP), w.exam("U-1", other, assessor=EMP))
     assert "ASM-ASSESSOR" not in got[2][1]  # its own employee: 自主评价
     assert "ASM-ASSESSOR" in got[3][1]  # someone else's: not its to assess
 
