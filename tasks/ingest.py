@@ -21,7 +21,8 @@ from infra.bootstrap import Services
 from infra.database import analyze_staging, bulk_insert
 from schemas.files import TooLarge, Unreadable, read_table
 from schemas.layout import BadKey, Route, route
-from schemas.rows import match_headers, parse_cells
+from schemas.rows import match_headers
+from schemas.vector import parse_table
 from tasks import apply as applying
 from tasks import money, outbox, reference
 from tasks.kinds import KINDS, Kind, StageContext
@@ -125,10 +126,7 @@ def _process(svc: Services, key: str, r: Route, upload_id: int, size: int, run_i
         outbox.answer(svc, upload_id)
         return Outcome(key, "rejected", upload_id, counts, reason)
 
-    parsed = []
-    for line, cells in table.rows:
-        values, errors = parse_cells(model, positions, cells)
-        parsed.append((line, values, errors))
+    parsed = parse_table(model, positions, table)
 
     if r.area == "reference":
         counts = reference.replace_dataset(svc, r, upload_id, run_id, parsed, raws)
