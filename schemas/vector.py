@@ -133,22 +133,23 @@ def _parse_one(model: type[UploadRow], name: str, cell: Any) -> tuple[Any, str |
 
 
 def _combine(s: pl.Series, ok: pl.Series, converted: pl.Series, parsed: dict[Any, tuple[Any, str | None]]) -> list[Any]:
+    canonical = pl.select(pl.when(ok).then(converted)).to_series()  # null wherever the cell is not canonical
     results = {c: v for c, (v, _) in parsed.items() if v is not None}
+    if not results:
+        return canonical.to_list()
     kinds = {type(v) for v in results.values()}
     dtype = _DTYPES.get(next(iter(kinds))) if len(kinds) == 1 else None
-    if results and dtype is None:  # Decimal, or mixed types: patch the odd cells in Python
-        values = converted.to_list() if converted.dtype != pl.Null else [None] * len(s)
+    if dtype is None:  # Decimal, or mixed types: patch the odd cells in Python
+        values = canonical.to_list()
         for i in (~ok).arg_true().to_list():
             c = s[i]
             if c in results:
                 values[i] = results[c]
         return values
-    if not results:
-        return converted.to_list() if ok.any() else [None] * len(s)
     mapped = s.replace_strict(list(results), list(results.values()), default=None, return_dtype=dtype)
     if not ok.any():
         return mapped.to_list()
-    return converted.cast(dtype).zip_with(ok, mapped).to_list()
+    return canonical.cast(dtype).zip_with(ok, mapped).to_list()
 
 
 def _reasons(s: pl.Series, parsed: dict[Any, tuple[Any, str | None]]) -> list[tuple[int, str]]:

@@ -147,3 +147,10 @@ def test_blank_cells_and_edge_spaces_agree_with_pythons_strip_for_every_characte
     readable = [c for c in chars if not files._BAD_CONTROLS.match(c)]  # the rest never reaches the reader
     blank = pl.Series(readable).str.contains(csvsplit._BLANK).to_list()
     assert [c for c, b in zip(readable, blank, strict=True) if b != (c.strip() == "" or c == ",")] == []
+
+
+def test_a_cell_of_spaces_beside_canonical_text_stays_empty() -> None:
+    model = KINDS["assessment"].model
+    table = Table(["class_id"], [(2, ["C-1"]), (3, [" "]), (4, ["\u3000"])], "xlsx")
+    positions, _, _ = match_headers(model, table.header)
+    assert [values["class_id"] for _, values, _ in parse_table(model, positions, table)] == ["C-1", None, None]
