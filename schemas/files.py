@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from schemas import csvsplit
+
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -30,9 +32,11 @@ class Table:
     header: list[Any]
     rows: list[tuple[int, list[Any]]]  # (line number as a spreadsheet shows it: header = 1, cells)
     encoding: str
+    cells: Any = None  # a CSV read column-wise: polars Series of each row's cells (see schemas/csvsplit.py)
 
 
-_BAD_CONTROLS = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\ufffd", "\x7f"}
+# Control characters other than tab and line ends, DEL and the replacement character.
+_BAD_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -42,7 +46,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if any(ch in _BAD_CONTROLS for ch in text):
+        if _BAD_CONTROLS.search(text):
             raise Unreadable("binary content (control characters) in a text file")
         return text, "utf-8" if encoding == "utf-8-sig" else encoding
     raise Unreadable("neither UTF-8 nor GB18030 text")
@@ -83,6 +87,17 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
     text, encoding = decode_text(data)
     if not text.strip():
         raise Unreadable("empty file")
+    plain = csvsplit.split_plain(text)
+    if plain is None:
+        return csv_module_table(text, encoding, max_rows)
+    header, lines, cells = plain
+    if len(lines) > max_rows:
+        raise TooLarge(f"more than {max_rows} rows")
+    return Table(header, list(zip(lines, cells.to_list(), strict=True)), encoding, cells)
+
+
+def csv_module_table(text: str, encoding: str, max_rows: int) -> Table:
+    """The csv module's reading, strict quoting: the reference, and the reader of every CSV with quotes."""
     try:
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         header = next(reader, [])

@@ -22,8 +22,9 @@ from infra.budget import OverBudget, read_upload
 from infra.database import analyze_staging, bulk_insert
 from schemas.files import TooLarge, Unreadable
 from schemas.layout import BadKey, Route, route
-from schemas.rows import match_headers, parse_cells
+from schemas.rows import match_headers
 from schemas.rules import reasons
+from schemas.vector import parse_table
 from tasks import apply as applying
 from tasks import batching, money, outbox, reference, standing
 from tasks.kinds import KINDS, Kind, StageContext
@@ -189,10 +190,7 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
         outbox.answer(svc, upload_id)
         return Outcome(key, "rejected", upload_id, counts, reason)
 
-    parsed = []
-    for line, cells in table.rows:
-        values, errors = parse_cells(model, positions, cells)
-        parsed.append((line, values, errors))
+    parsed = parse_table(model, positions, table)
 
     if r.area == "reference":
         counts = reference.replace_dataset(svc, r, upload_id, run_id, parsed, raws)
