@@ -434,6 +434,7 @@ def _plant_assessment(b: _Builder, cls: _Class, code: str, rows: list, state: di
         state["passed"].pop((cls.class_id, row[1]), None)
     elif code == "ASM-SELF-ASSESSED":
         row[5] = cls.uscc
+        b.plant("ASM-ASSESSOR", "assessment", cls)  # a training institution is no registered assessor either
     elif code == "ASM-BEFORE-END":
         row[2] = (START + timedelta(days=10)).isoformat()
     else:  # ROW-FORMAT

@@ -104,7 +104,10 @@ def _confirm_late_hold(svc: Services, sc: Scenario) -> str:
             f.c.rule_code == "ENR-OVERLAP", f.c.uscc == sc.inst["A"], f.c.class_id == sc.money_class,
             f.c.id_number == sc.late_hold).order_by(f.c.id.desc())).first()
     if hold is None:
-        raise DemoStuck(f"the late roster opened no ENR-OVERLAP hold on {sc.money_class}: see outbox/{sc.inst['B']}/roster/")
+        raise DemoStuck(f"the late roster opened no ENR-OVERLAP finding on {sc.money_class}: see outbox/{sc.inst['B']}/roster/")
+    if hold.status == "none":  # A's side is only a warning (B completed the pattern): the auditor escalates it
+        review(svc, hold.id, "escalate", "A enrolled the trainee elsewhere at the same hours (demo)", "demo auditor")
+        hold = hold._replace(status="open")
     if hold.status == "open":
         review(svc, hold.id, "confirm", "enrolled in two classes at the same hours (demo)", "demo auditor")
         return f"finding {hold.id} confirmed"

@@ -165,6 +165,7 @@ def _launch(state: StackState, timeout: float) -> StackState:
         weed_binary(), "mini", f"-dir={weed_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-s3.port={state.s3_endpoint_url.rsplit(':', 1)[1]}", f"-master.port={port['master']}",
         f"-volume.port={port['volume']}", f"-filer.port={port['filer']}", "-admin.ui=false", "-webdav=false",
+        "-s3.port.iceberg=0",  # no Iceberg catalog: its fixed port clashes between two stacks on one machine
         f"-s3.config={weed_dir / 's3.json'}", f"-bucket={state.bucket}",
     ]
     (weed_dir / "data").mkdir(exist_ok=True)

@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from schemas import csvsplit
-
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -87,6 +85,10 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
     text, encoding = decode_text(data)
     if not text.strip():
         raise Unreadable("empty file")
+    from schemas import (
+        csvsplit,  # polars reserves address space: an XLSX child under RLIMIT_AS never loads it
+    )
+
     plain = csvsplit.split_plain(text)
     if plain is None:
         return csv_module_table(text, encoding, max_rows)

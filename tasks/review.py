@@ -40,21 +40,29 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
         if row is None:
             raise ReviewRefused(f"no finding {finding_id}")
         if decision == "escalate":
-            return _escalate(conn, svc, row, reason.strip(), auditor.strip())
-        if Effect(row["effect"]) not in HOLD_EFFECTS:
-            raise ReviewRefused(f"finding {finding_id} ({row['rule_code']}, {row['effect']}) holds nothing to decide")
-        if row["status"] != "open":
-            raise ReviewRefused(f"finding {finding_id} is already {row['status']}: decisions are final")
-        status = "confirmed" if decision == "confirm" else "dismissed"
-        conn.execute(insert(db.decisions).values(finding_id=finding_id, decision=decision, auditor=auditor.strip(),
-                                                 reason=reason.strip(), at=svc.now()))
-        conn.execute(insert(db.audit_log).values(
-            at=svc.now(), actor=auditor.strip(), action=f"review.{decision}", subject=f"finding:{finding_id}",
-            detail=json.dumps({"reason": reason.strip(), "rule_code": row["rule_code"], "uscc": row["uscc"],
-                               "class_id": row["class_id"], "id_number": mask_id(row["id_number"]),
-                               "status": status}, ensure_ascii=False)))
-    # a dismissed hold releases the row; the institution's answer says so (issue 11.3)
+            out = _escalate(conn, svc, row, reason.strip(), auditor.strip())
+        else:
+            out = _decide(conn, svc, row, decision, reason.strip(), auditor.strip())
+    # a hold released or escalated changes the row; the institution's answer says so (issue 11.3)
     standing.reanswer(svc, [(row["uscc"], row["class_id"], row["id_number"])])
+    return out
+
+
+def _decide(conn: Connection, svc: Services, row: Any, decision: str, reason: str, auditor: str) -> dict:
+    """Confirm or dismiss an open hold: an append-only decision (the finding's status follows it) and its audit entry."""
+    finding_id = row["id"]
+    if Effect(row["effect"]) not in HOLD_EFFECTS:
+        raise ReviewRefused(f"finding {finding_id} ({row['rule_code']}, {row['effect']}) holds nothing to decide")
+    if row["status"] != "open":
+        raise ReviewRefused(f"finding {finding_id} is already {row['status']}: decisions are final")
+    status = "confirmed" if decision == "confirm" else "dismissed"
+    conn.execute(insert(db.decisions).values(finding_id=finding_id, decision=decision, auditor=auditor,
+                                             reason=reason, at=svc.now()))
+    conn.execute(insert(db.audit_log).values(
+        at=svc.now(), actor=auditor, action=f"review.{decision}", subject=f"finding:{finding_id}",
+        detail=json.dumps({"reason": reason, "rule_code": row["rule_code"], "uscc": row["uscc"],
+                           "class_id": row["class_id"], "id_number": mask_id(row["id_number"]),
+                           "status": status}, ensure_ascii=False)))
     return dict(row) | {"status": status}
 
 

@@ -36,12 +36,16 @@ def verdicts_in_export(w: World, uscc: str, class_id: str) -> dict[str, str]:
             if (t["uscc"], t["class_id"]) == (uscc, class_id)}
 
 
-def test_a_later_roster_elsewhere_flags_the_earlier_roster_answer_too(w: World) -> None:
+def test_an_auditor_escalating_the_earlier_side_of_an_overlap_flags_its_answer(w: World) -> None:
     p, q = people(2)
     roster_a = w.upload(A, "roster", [w.roster_row("A-1", p, "13800000001"), w.roster_row("A-1", q, "13800000002")])
     rows, summary = answer(w, roster_a)
     assert rows[p]["verdict"] == "accepted" and summary["updated_at"] == summary["processed_at"]
     w.upload(B, "roster", [w.roster_row("B-1", p, "13800000001")])  # p in two classes at once: 一人多班
+    rows, _ = answer(w, roster_a)  # B completed the pattern and is held; A's side is a warning for auditors
+    assert (rows[p]["verdict"], rows[p]["rule_codes"]) == ("accepted", "")
+    warning = next(f for f in w.findings("ENR-OVERLAP") if f["uscc"] == A)
+    review(w.svc, warning["id"], "escalate", "A enrolled p knowing the hours", "审计员")
     rows, summary = answer(w, roster_a)
     assert (rows[p]["verdict"], rows[p]["rule_codes"]) == ("accepted_flagged", "ENR-OVERLAP")
     assert "一人多班" in rows[p]["reason_zh"] and "two classes" in rows[p]["reason_en"]
@@ -78,13 +82,14 @@ def test_the_nightly_run_resolving_a_hold_releases_the_row_in_the_answer(w: Worl
     p = people(1)
     roster_a = w.upload(A, "roster", [w.roster_row("A-1", p[0])])
     roster_b = w.upload(B, "roster", [w.roster_row("B-1", p[0])])
-    assert answer(w, roster_a)[0][p[0]]["verdict"] == answer(w, roster_b)[0][p[0]]["verdict"] == "accepted_flagged"
+    assert answer(w, roster_a)[0][p[0]]["verdict"] == "accepted"  # the earlier side is only warned
+    assert answer(w, roster_b)[0][p[0]]["verdict"] == "accepted_flagged"
     # B's class moves to the late shift (a correction made by the bureau): the overlap is gone
     with w.svc.engine.begin() as conn:
         conn.execute(delete(db.sessions).where(db.sessions.c.uscc == B))
     w.schedule("B-1", B, start_time="16:00", end_time="23:59")
     assert reevaluate(w.svc, "night-1").resolved["ENR-OVERLAP"] == 2
-    rows, _ = answer(w, roster_a)  # flagged only by B's upload: back to what its own gate said
+    rows, _ = answer(w, roster_a)  # never held: still what its own gate said
     assert (rows[p[0]]["verdict"], rows[p[0]]["rule_codes"], rows[p[0]]["reason_en"]) == ("accepted", "", "")
     assert {i: r["verdict"] for i, r in rows.items()} == verdicts_in_export(w, A, "A-1")
     rows, _ = answer(w, roster_b)  # flagged by its own gate: the answer says the hold is gone and why
@@ -95,9 +100,10 @@ def test_the_nightly_run_resolving_a_hold_releases_the_row_in_the_answer(w: Worl
 def test_the_nightly_run_finding_an_overlap_the_upload_missed_flags_the_answer(w: World) -> None:
     p = people(1)
     roster_a = w.upload(A, "roster", [w.roster_row("A-1", p[0])])
-    w.enrol("B-1", p, B)
+    roster_b = w.upload(B, "roster", [w.roster_row("B-1", p[0])])
     with w.svc.engine.begin() as conn:  # as if the upload-time rule had missed it
         conn.execute(delete(db.findings).where(db.findings.c.rule_code == "ENR-OVERLAP"))
     reevaluate(w.svc, "night-1")
-    rows, _ = answer(w, roster_a)
+    rows, _ = answer(w, roster_b)  # the later side completed the pattern: held, and its answer says so
     assert (rows[p[0]]["verdict"], rows[p[0]]["rule_codes"]) == ("accepted_flagged", "ENR-OVERLAP")
+    assert answer(w, roster_a)[0][p[0]]["verdict"] == "accepted"
