@@ -105,13 +105,14 @@ def _confirm_late_hold(svc: Services, sc: Scenario) -> str:
             f.c.id_number == sc.late_hold).order_by(f.c.id.desc())).first()
     if hold is None:
         raise DemoStuck(f"the late roster opened no ENR-OVERLAP finding on {sc.money_class}: see outbox/{sc.inst['B']}/roster/")
-    if hold.status == "none":  # A's side is only a warning (B completed the pattern): the auditor escalates it
+    status = hold.status
+    if status == "none":  # A's side is only a warning (B completed the pattern): the auditor escalates it
         review(svc, hold.id, "escalate", "A enrolled the trainee elsewhere at the same hours (demo)", "demo auditor")
-        hold = hold._replace(status="open")
-    if hold.status == "open":
+        status = "open"
+    if status == "open":
         review(svc, hold.id, "confirm", "enrolled in two classes at the same hours (demo)", "demo auditor")
         return f"finding {hold.id} confirmed"
-    return f"finding {hold.id} already {hold.status}"
+    return f"finding {hold.id} already {status}"
 
 
 def _story(svc: Services, as_of: date) -> Story:
