@@ -10,7 +10,7 @@ $(BIN)/skillsub: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-.PHONY: install demo test lint stack-down bench
+.PHONY: install system-deps demo test lint stack-down bench
 install: $(BIN)/skillsub
 
 demo: install
@@ -18,7 +18,11 @@ demo: install
 	$(BIN)/skillsub stack up
 	$(BIN)/skillsub demo
 
-test: install
+# Chromium, its driver and a CJK font (apt-get, only what is missing) for the browser tests and charts.
+system-deps:
+	sh infra/system-deps.sh
+
+test: install system-deps
 	$(BIN)/pytest -q
 
 lint: install
