@@ -12,16 +12,12 @@ from sqlalchemy import select
 from infra import db
 from tasks import exports
 from tasks.review import ReviewRefused, review
-from tests.integration.world import EMP, INSURED, A, B, World, people
+from tests.integration.world import EMP, INSURED, A, B, World, people, two_institutions
 
 
 @pytest.fixture
 def w(svc) -> World:  # noqa: ANN001
-    world = World(svc)
-    world.registries()
-    world.file_class("A-1")
-    world.file_class("B-1", B, start_time="09:00", end_time="17:00")
-    return world
+    return two_institutions(svc)
 
 
 def sides(w: World, code: str = "ENR-OVERLAP") -> dict[tuple[str, str], tuple[str, str]]:

@@ -9,16 +9,12 @@ from sqlalchemy import delete
 from infra import db
 from tasks.nightly_rules import reevaluate
 from tasks.review import review
-from tests.integration.world import A, B, World, people
+from tests.integration.world import A, B, World, people, two_institutions
 
 
 @pytest.fixture
 def w(svc) -> World:  # noqa: ANN001
-    world = World(svc)
-    world.registries()
-    world.file_class("A-1")
-    world.file_class("B-1", B, start_time="09:00", end_time="17:00")
-    return world
+    return two_institutions(svc)
 
 
 def test_a_clash_found_at_night_is_recorded_on_both_sides_once_and_holds_only_the_later_uploads_side(w: World) -> None:

@@ -28,6 +28,15 @@ def people(n: int, offset: int = 100) -> list[str]:
     return [person(offset + i, date(1990, 1, 1) + timedelta(days=37 * i)) for i in range(n)]
 
 
+def two_institutions(svc: Any) -> World:
+    """Registries loaded, class A-1 filed by institution A and B-1 by institution B at overlapping hours."""
+    world = World(svc)
+    world.registries()
+    world.file_class("A-1")
+    world.file_class("B-1", B, start_time="09:00", end_time="17:00")
+    return world
+
+
 class World:
     def __init__(self, svc: Any) -> None:
         self.svc = svc
