@@ -251,7 +251,7 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str) -> list[Outcome]:
         if kind.name == "claim":
             money.claim_inputs(svc, p.r.uscc or "", p.rows)
     stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
-    result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
+    result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch], processed_at=svc.now())
     outcomes = []
     for p in batch:
         mine = result.for_upload(p.upload_id)
@@ -305,16 +305,19 @@ def data_docs_key(day: str, upload_id: int, kind: str) -> str:
 
 
 def _publish_data_docs(svc: Services, upload_ids: list[int], kind: str, validation: Any) -> None:
-    """Data Docs of this gate run under reports/<date>/datadocs/ (offline, masked), rendered once and kept
-    under each upload it covered; never fails the uploads."""
+    """Data Docs of this gate run under reports/<processed date>/datadocs/ (the key the answer names; offline,
+    masked), rendered once and kept under each upload it covered; never fails the uploads."""
     from expectations.datadocs import offline_html
 
     try:
-        html = offline_html(validation, "\x00title\x00")
+        html = offline_html(validation, "\x00title\x00", svc.settings.datadocs_static_url)
+        with svc.engine.connect() as conn:
+            processed = dict(conn.execute(select(db.uploads.c.id, db.uploads.c.processed_at)
+                                          .where(db.uploads.c.id.in_(upload_ids))).all())
         for upload_id in upload_ids:
-            page = html.replace("\x00title\x00", f"skillsub {kind} gate, upload {upload_id}", 1)
-            svc.store.put(data_docs_key(svc.now().date().isoformat(), upload_id, kind), page.encode("utf-8"),
-                          "text/html; charset=utf-8")
+            day = (processed.get(upload_id) or svc.now()).date().isoformat()
+            page = html.replace("\x00title\x00", f"上传 {upload_id} 的数据文档（{kind}）· Data Docs of upload {upload_id} ({kind})", 1)
+            svc.store.put(data_docs_key(day, upload_id, kind), page.encode("utf-8"), "text/html; charset=utf-8")
     except Exception:
         log.exception("Data Docs for uploads %s not published", upload_ids)
 
