@@ -11,6 +11,7 @@ numbers are masked again as a second line.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ _DARK = "@media (prefers-color-scheme: dark)"
 _ID = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9X])(?![0-9])")
 
 
+@functools.cache
 def static_roots() -> dict[str, Path]:
     """Where each served asset folder is installed (no import of GX itself: it costs seconds)."""
     from xstatic.pkg import bootstrap, font_awesome, jquery
@@ -81,6 +83,13 @@ def run_identifier(kind: str, uploads: Sequence[int], processed_at: datetime) ->
 
     when = processed_at if processed_at.tzinfo else processed_at.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     return RunIdentifier(run_name=run_name(kind, uploads), run_time=when.astimezone(UTC))
+
+
+def name_run(validation_result: Any, kind: str, uploads: Sequence[int], processed_at: datetime) -> None:
+    """Name the gate run in its result, as ValidationDefinition.run does (the gate validates a Batch directly,
+    which leaves Run Name and Run Time `__none__`, and keeps no result in GX's in-memory store)."""
+    run_id = run_identifier(kind, uploads, processed_at)
+    validation_result.meta["run_id"], validation_result.meta["validation_time"] = run_id, run_id.run_time
 
 
 def offline_html(validation_result: Any, title: str, static_url: str = "/datadocs/static/") -> str:

@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import great_expectations as gx
@@ -27,7 +26,6 @@ from expectations.checks import (
     unknown_class_check,
     uploads_in,
 )
-from expectations.datadocs import run_identifier
 from schemas.claim import ClaimRow
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
@@ -151,19 +149,12 @@ class Gate:
             raise RuntimeError(f"{kind} suite has {len(suite.expectations)} of {len(checks)} expectations")
         return suite, checks
 
-    def run(self, kind: str, table: str, uploads: int | Sequence[int], *,
-            processed_at: datetime | None = None) -> GateResult:
-        """One GX validation over the staged rows of one upload or of a batch of uploads of one kind.
-        With processed_at, the run is named after its uploads and that time (what Data Docs show)."""
+    def run(self, kind: str, table: str, uploads: int | Sequence[int]) -> GateResult:
+        """One GX validation over the staged rows of one upload or of a batch of uploads of one kind."""
         ids = (uploads,) if isinstance(uploads, int) else tuple(uploads)
         suite, checks = self.suite(kind, ids)
         batch = self._batch_definition(table).get_batch()
         result = batch.validate(suite, result_format="BOOLEAN_ONLY")
-        if processed_at is not None:
-            # Batch.validate leaves the run unnamed; these are the keys ValidationDefinition.run sets
-            # (without storing every result in the context's in-memory store for the process's life).
-            run_id = run_identifier(kind, ids, processed_at)
-            result.meta["run_id"], result.meta["validation_time"] = run_id, run_id.run_time
         by_name = {c.name: c for c in checks}
         hits: list[Hit] = []
         outcomes = []
