@@ -45,6 +45,7 @@ _TAG = re.compile(r"<(script|link|img)\b([^>]*?)\b(src|href)=\"(https?://[^\"]*)
 _SRI = re.compile(r"\s(integrity|crossorigin)=\"[^\"]*\"", re.I)  # a local copy does not hash as the CDN's
 _FOOTER = re.compile(r"<footer>(?:(?!</footer>).)*newsletter(?:(?!</footer>).)*</footer>", re.I | re.S)
 _UP_LINK = re.compile(r"<a href=\"(?:\.\./)+[^\"]*\"")  # into a GX site (index, suite pages) we do not publish
+_HOME = re.compile(r"<li class=\"ge-breadcrumbs-item breadcrumb-item\"><a>Home</a></li>")
 _FAVICON = re.compile(r"href=\"(?:\.\./|\./)*static/images/favicon\.ico\"")
 _TITLES = re.compile(r"<title>[^<]*</title>")
 _DARK = "@media (prefers-color-scheme: dark)"
@@ -117,6 +118,7 @@ def localise(html: str, title: str, static_url: str) -> str:
     html = _TAG.sub(local, html)
     html = _FOOTER.sub("", html)
     html = _UP_LINK.sub("<a", html)
+    html = _HOME.sub("", html)
     html = _FAVICON.sub(f"href=\"{base}gx/images/favicon.ico\"", html)
     html = _without_block(html, _DARK)
     # GX writes two titles (its own and an empty one); the browser shows the first

@@ -74,6 +74,7 @@ def test_every_asset_the_page_names_is_installed_and_served() -> None:
 def test_the_newsletter_banner_and_links_into_an_unpublished_gx_site_are_gone(page: str) -> None:
     assert "newsletter" not in page.lower() and "Subscribe" not in page
     assert "index.html" not in page and "expectations/roster-upload-7.html" not in page
+    assert ">Home<" not in page  # the breadcrumb home of a GX site
     assert "prefers-color-scheme" not in page  # GX's dark overrides without a dark Bootstrap: half a dark page
 
 
