@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from expectations.datadocs import LOCAL_ASSETS, mask, name_run, offline_html, run_name
+from expectations.datadocs import LOCAL_ASSETS, UNAVAILABLE, mask, name_run, offline_html, run_name
 from tasks.datadocs import asset_file
 
 ASSET = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=\"([^\"]+)\"", re.S)
@@ -41,6 +41,10 @@ def test_gx_renders_its_page_from_cdns_that_a_government_network_cannot_reach(va
 
     raw = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation))
     assert "maxcdn.bootstrapcdn.com" in raw and "code.jquery.com" in raw and "newsletter" in raw
+    remote = [u for u in ASSET.findall(raw) if u.startswith("https://")]
+    unplaced = [u for u in remote if not any(p.search(u.split("?")[0]) for p, _ in LOCAL_ASSETS)
+                and not any(name in u for name in UNAVAILABLE)]
+    assert len(remote) >= 10 and unplaced == [], "a remote asset with neither a local copy nor a reason"
 
 
 def test_no_asset_is_fetched_from_outside(page: str) -> None:
