@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # The Prefect server's own database for `skillsub stack up` (default: SQLite under the data dir,
     # which answers 503 and stalls after bursts of runs): postgresql://user@host/db.
     prefect_database_url: str | None = None
+    # Where a published Data Docs page finds Bootstrap, jQuery, Font Awesome and GX's logo (package copies
+    # served by flows/datadocs_web.py): the path the console mounts them at, or an absolute URL.
+    datadocs_static_url: str = "/datadocs/static/"
 
     @field_validator("database_url", "db_owner_url", "prefect_database_url")
     @classmethod

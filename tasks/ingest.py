@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
@@ -27,6 +27,7 @@ from schemas.rules import reasons
 from schemas.vector import parse_table
 from tasks import apply as applying
 from tasks import batching, money, outbox, reference, standing
+from tasks.datadocs import data_docs_key
 from tasks.kinds import KINDS, Kind, StageContext
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,7 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str) -> list[Outcome]:
         if kind.name == "claim":
             money.claim_inputs(svc, p.r.uscc or "", p.rows)
     stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    gated_at = svc.now()
     result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
     outcomes = []
     for p in batch:
@@ -264,7 +266,7 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str) -> list[Outcome]:
                                 for h in mine.hits if h.other_class_id is not None}, besides=p.upload_id)
         outcomes.append(Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts))
     # After the answers: institutions wait for those, auditors read the Data Docs of the run later.
-    _publish_data_docs(svc, [p.upload_id for p in batch], kind.name, result.validation)
+    _publish_data_docs(svc, [p.upload_id for p in batch], kind.name, result.validation, gated_at)
     return outcomes
 
 
@@ -300,21 +302,22 @@ def stage(svc: Services, kind: Kind, upload_id: int, rows: list[dict[str, Any]])
     stage_many(svc, kind, {upload_id: rows})
 
 
-def data_docs_key(day: str, upload_id: int, kind: str) -> str:
-    return f"reports/{day}/datadocs/upload-{upload_id}-{kind}.html"
-
-
-def _publish_data_docs(svc: Services, upload_ids: list[int], kind: str, validation: Any) -> None:
-    """Data Docs of this gate run under reports/<date>/datadocs/ (offline, masked), rendered once and kept
-    under each upload it covered; never fails the uploads."""
-    from expectations.datadocs import offline_html
+def _publish_data_docs(svc: Services, upload_ids: list[int], kind: str, validation: Any, gated_at: datetime) -> None:
+    """Data Docs of this gate run under reports/<processed date>/datadocs/ (the key the answer names; offline,
+    masked), the run named after its uploads and time, rendered once and kept under each upload it covered;
+    never fails the uploads."""
+    from expectations.datadocs import name_run, offline_html
 
     try:
-        html = offline_html(validation, "\x00title\x00")
+        name_run(validation, kind, upload_ids, gated_at)
+        html = offline_html(validation, "\x00title\x00", svc.settings.datadocs_static_url)
+        with svc.engine.connect() as conn:
+            processed = dict(conn.execute(select(db.uploads.c.id, db.uploads.c.processed_at)
+                                          .where(db.uploads.c.id.in_(upload_ids))).all())
         for upload_id in upload_ids:
-            page = html.replace("\x00title\x00", f"skillsub {kind} gate, upload {upload_id}", 1)
-            svc.store.put(data_docs_key(svc.now().date().isoformat(), upload_id, kind), page.encode("utf-8"),
-                          "text/html; charset=utf-8")
+            day = (processed.get(upload_id) or svc.now()).date().isoformat()
+            page = html.replace("\x00title\x00", f"上传 {upload_id} 的数据文档（{kind}）· Data Docs of upload {upload_id} ({kind})", 1)
+            svc.store.put(data_docs_key(day, upload_id, kind), page.encode("utf-8"), "text/html; charset=utf-8")
     except Exception:
         log.exception("Data Docs for uploads %s not published", upload_ids)
 
