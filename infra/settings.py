@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     # The Prefect server's own database for `skillsub stack up` (default: SQLite under the data dir,
     # which answers 503 and stalls after bursts of runs): postgresql://user@host/db.
     prefect_database_url: str | None = None
+    # The department's console (issue 14): `skillsub console` and `skillsub stack up` listen here (loopback);
+    # a session cookie lives this long; a user or a client address with this many failed logins within
+    # the window is refused until the window has passed.
+    console_port: int = Field(8780, gt=0, lt=65536)
+    console_session_seconds: int = Field(8 * 3600, gt=0)
+    console_login_max_failures: int = Field(5, gt=0)
+    console_login_window_seconds: int = Field(900, gt=0)
 
     @field_validator("database_url", "db_owner_url", "prefect_database_url")
     @classmethod
@@ -90,6 +97,11 @@ class Settings(BaseSettings):
             return json.loads(self.stack_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+
+    @property
+    def console_secret_file(self) -> Path:
+        """The console's session-signing key, generated on first use (mode 0600, never committed)."""
+        return self.data_dir / "console-secret.key"
 
     @cached_property
     def region_policy(self) -> RegionPolicy:
