@@ -28,3 +28,22 @@ def paid_class_with_a_late_hold(svc: Any) -> dict[str, Any]:
     for name, role in (("auditor1", "auditor"), ("operator1", "operator"), ("viewer1", "viewer")):
         add_user(svc, name, role, PASSWORD)
     return {"world": w, "trainees": t, "hold_id": hold["id"]}
+
+
+def failed_upload(w: World, uscc: str, class_id: str, id_number: str) -> int:
+    """A roster upload whose processing failed (the database went away mid-run, say): registered as
+    failed with its reason, the object still in the inbox — what an operator processes again."""
+    from sqlalchemy import insert
+
+    from infra import db
+    from infra.samples import csv_bytes
+
+    row = w.roster_row(class_id, id_number, "13900000077", payer="free")
+    key = f"inbox/{uscc}/roster/late-roster.csv"
+    w.svc.store.put(key, csv_bytes(list(row), [list(row.values())]))
+    info = w.svc.store.head(key)
+    with w.svc.engine.begin() as conn:
+        return conn.execute(insert(db.uploads).values(
+            bucket=w.svc.store.bucket, key=key, etag=info.etag, size_bytes=info.size, area="inbox", uscc=uscc,
+            kind="roster", name="late-roster", status="failed", reason="OperationalError: the server closed the connection",
+            received_at=w.svc.now()).returning(db.uploads.c.id)).scalar_one()

@@ -195,3 +195,23 @@ def test_the_queue_puts_the_most_money_at_stake_first_and_filters_by_rule(client
     assert stakes == [150000, 150000, 0]
     only = client.get("/findings?status=&rule=ENR-OVERLAP").text
     assert set(re.findall(r"<code>([A-Z]+-[A-Z-]+)</code></a>", only)) == {"ENR-OVERLAP"}
+
+
+def test_an_operator_processes_a_failed_upload_again_and_sees_its_answer(client: TestClient, csvc, story) -> None:  # noqa: ANN001
+    from tests.integration.console_world import failed_upload
+
+    w = story["world"]
+    upload_id = failed_upload(w, A, "S-1", people(1, offset=500)[0])
+    log_in(client, "operator1")
+    listed = client.get("/uploads?status=attention").text
+    assert "OperationalError" in listed and f'action="/uploads/{upload_id}/process"' in listed
+    done = client.post(f"/uploads/{upload_id}/process", data={"csrf": csrf(client, "/uploads")})
+    assert done.status_code == 303
+    with csvc.engine.connect() as conn:
+        assert conn.execute(select(db.uploads.c.status).where(db.uploads.c.id == upload_id)).scalar_one() == "done"
+    page = client.get(f"/uploads?institution={A}").text
+    assert "outbox/" in page and "late-roster.result.csv" in page and "processed again: done" in page
+    assert [(e["actor"], e["subject"]) for e in audit(csvc) if e["action"] == "console.process"] == [
+        ("operator1", f"upload:{upload_id}")]
+    again = client.post(f"/uploads/{upload_id}/process", data={"csrf": csrf(client, "/uploads")})
+    assert "neither failed nor stuck" in client.get(again.headers["location"]).text
