@@ -39,6 +39,25 @@ def mask_name(name: str | None) -> str:
     return (name[:1] + "*" * max(1, len(name) - 1)) if name else ""
 
 
+_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])([0-9]{17}[0-9X])(?![0-9A-Za-z])")
+
+
+class Masker:
+    """Every ID-shaped number and mobile number in free text masked (as exports do), except the credit
+    codes of known organisations (institutions, uploaders): an all-digit USCC is shaped like an ID
+    number, and an institution's code is no personal data."""
+
+    def __init__(self, conn: Connection) -> None:
+        i, u = db.institutions, db.uploads
+        self.orgs = set(conn.execute(select(i.c.uscc).union(select(u.c.uscc).where(u.c.uscc.is_not(None)))).scalars())
+
+    def __call__(self, text: str | None) -> str:
+        if not text:
+            return ""
+        text = _ID_SHAPED.sub(lambda m: m.group(1) if m.group(1) in self.orgs else (mask_id(m.group(1)) or ""), text)
+        return logmask.mask_text(text)
+
+
 def run_url(ui_url: str | None, run_id: str | None) -> str | None:
     """The Prefect UI page of a flow run; only for real run ids (tests and re-runs from the console use labels)."""
     if ui_url and run_id and _UUID.match(run_id):
@@ -58,7 +77,7 @@ class QueueFilter:
 def _at_stake():  # noqa: ANN202
     """Money at stake per finding: what the trainee's amounts are (frozen while held), else the catalogue
     subsidy of the class's occupation and level; a class-level finding, the class's earnings."""
-    f, c, cat, ta, ea = db.findings, db.classes, db.subsidy_catalog, db.trainee_amounts, db.earned
+    f, c, cat, ta, ea, i = db.findings, db.classes, db.subsidy_catalog, db.trainee_amounts, db.earned, db.institutions
     per_trainee = select(ta.c.uscc, ta.c.class_id, ta.c.id_number, func.sum(ta.c.amount_fen).label("fen")) \
         .group_by(ta.c.uscc, ta.c.class_id, ta.c.id_number).subquery("per_trainee")
     per_class = select(ea.c.uscc, ea.c.class_id, func.sum(ea.c.earned_fen).label("fen")) \
@@ -68,7 +87,8 @@ def _at_stake():  # noqa: ANN202
                              cat.c.training_type == c.c.training_type)) \
         .outerjoin(per_trainee, and_(per_trainee.c.uscc == f.c.uscc, per_trainee.c.class_id == f.c.class_id,
                                      per_trainee.c.id_number == f.c.id_number)) \
-        .outerjoin(per_class, and_(per_class.c.uscc == f.c.uscc, per_class.c.class_id == f.c.class_id))
+        .outerjoin(per_class, and_(per_class.c.uscc == f.c.uscc, per_class.c.class_id == f.c.class_id)) \
+        .outerjoin(i, i.c.uscc == f.c.uscc)
     stake = case((f.c.id_number.is_not(None), func.coalesce(per_trainee.c.fen, cat.c.amount_fen, 0)),
                  else_=func.coalesce(per_class.c.fen, 0)).label("at_stake_fen")
     return joined, stake
@@ -89,7 +109,7 @@ def findings_queue(svc: Services, flt: QueueFilter, page: int = 1, per_page: int
     if flt.institution:
         where.append(f.c.uscc == flt.institution)
     q = select(f.c.id, f.c.rule_code, f.c.stage, f.c.effect, f.c.status, f.c.uscc, f.c.class_id, f.c.id_number,
-               f.c.created_at, f.c.upload_id, stake).select_from(joined).where(*where) \
+               f.c.created_at, f.c.upload_id, db.institutions.c.name.label("institution"), stake).select_from(joined).where(*where) \
         .order_by(stake.desc(), f.c.id).limit(per_page).offset((max(page, 1) - 1) * per_page)
     with svc.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
@@ -114,7 +134,7 @@ def _finding_row(r: Any) -> dict:
     return {"id": r["id"], "rule_code": r["rule_code"], "stage": r["stage"], "effect": r["effect"],
             "status": r["status"], "uscc": r["uscc"], "class_id": r["class_id"],
             "trainee": mask_id(r["id_number"]) or "", "created_at": r["created_at"],
-            "upload_id": r["upload_id"], "at_stake": yuan(r["at_stake_fen"]) if "at_stake_fen" in r else "",
+            "upload_id": r["upload_id"], "institution": r.get("institution") or "", "at_stake": yuan(r["at_stake_fen"]) if "at_stake_fen" in r else "",
             "title_zh": getattr(rule, "zh", "") or "", "title_en": getattr(rule, "en", "") or ""}
 
 
@@ -137,7 +157,8 @@ def finding_page(svc: Services, finding_id: int) -> FindingPage | None:
     f, d = db.findings, db.decisions
     joined, stake = _at_stake()
     with svc.engine.connect() as conn:
-        row = conn.execute(select(f, stake).select_from(joined).where(f.c.id == finding_id)).mappings().first()
+        row = conn.execute(select(f, db.institutions.c.name.label("institution"), stake).select_from(joined)
+                           .where(f.c.id == finding_id)).mappings().first()
         if row is None:
             return None
         decision = conn.execute(select(d.c.decision, d.c.auditor, d.c.reason, d.c.at)
@@ -149,12 +170,14 @@ def finding_page(svc: Services, finding_id: int) -> FindingPage | None:
         history = _history(conn, row["id_number"]) if row["id_number"] else []
         class_pk = conn.execute(select(db.classes.c.id).where(db.classes.c.uscc == row["uscc"],
                                                               db.classes.c.class_id == row["class_id"])).scalar()
-    evidence = exports.mask_text(row["evidence"] or "{}")
+        evidence = Masker(conn)(row["evidence"] or "{}")
     zh, en = exports._finding_reasons(row["rule_code"], evidence)
     try:
         ev = json.loads(evidence)
     except ValueError:
         ev = evidence
+    if isinstance(ev, dict):  # nested values read as JSON, not as Python's repr
+        ev = {k: v if isinstance(v, str | int | float) else json.dumps(v, ensure_ascii=False) for k, v in ev.items()}
     return FindingPage(_finding_row(row), raw, dict(decision) if decision else None, ev, zh, en, related, history,
                        class_pk, run_url(_ui(svc), row["run_id"]))
 
@@ -179,10 +202,11 @@ def _raw_row(conn: Connection, row: Any) -> dict | None:
     header = (json.loads(found["header"]) if found["header"] else {}).get("cells") or []
     cells = json.loads(found["raw"])
     header = list(header) + [f"#{i + 1}" for i in range(len(header), len(cells))]
+    mask = Masker(conn)
     return {"upload_id": found["upload_id"], "row_no": found["row_no"], "kind": found["kind"],
             "verdict": found["verdict"], "rule_codes": found["rule_codes"],
-            "key": exports.mask_text(found["key"]),
-            "cells": [(h, exports.mask_text(str(c))) for h, c in zip(header, cells, strict=False)]}
+            "key": mask(found["key"]),
+            "cells": [(h, mask(str(c))) for h, c in zip(header, cells, strict=False)]}
 
 
 def _history(conn: Connection, id_number: str) -> list[dict]:
@@ -348,9 +372,10 @@ def _trainees(conn: Connection, key: tuple[str, str]) -> list[dict]:
 
 def _class_findings(conn: Connection, key: tuple[str, str]) -> list[dict]:
     f = db.findings
-    rows = conn.execute(select(f).where(f.c.uscc == key[0], f.c.class_id == key[1],
-                                        or_(f.c.effect.in_(HOLDS), f.c.status.in_(("confirmed", "dismissed"))))
-                        .order_by(f.c.id)).mappings()
+    joined, stake = _at_stake()
+    rows = conn.execute(select(f, stake).select_from(joined).where(
+        f.c.uscc == key[0], f.c.class_id == key[1], or_(f.c.effect.in_(HOLDS), f.c.status.in_(("confirmed", "dismissed"))))
+        .order_by(f.c.id)).mappings()
     return [_finding_row(r) for r in rows]
 
 
@@ -390,18 +415,20 @@ def uploads(svc: Services, institution: str | None = None, status: str | None = 
             u.c.claimed_at.is_(None), u.c.claimed_at <= stuck_before))))
     elif status:
         q = q.where(u.c.status == status)
-    rows = svc.engine.connect().execute(q.order_by(u.c.id.desc()).limit(limit)).mappings().all()
+    with svc.engine.connect() as conn:
+        rows = conn.execute(q.order_by(u.c.id.desc()).limit(limit)).mappings().all()
+        mask = Masker(conn)
     ui = _ui(svc)
     out = []
     for r in rows:
         stuck = r["status"] == "processing" and (r["claimed_at"] is None or r["claimed_at"] <= stuck_before)
         prefix = outbox_prefix(Route(r["area"], r["kind"], r["name"], r["uscc"]))
-        out.append({"id": r["id"], "key": exports.mask_text(r["key"]), "uscc": r["uscc"] or "",
+        out.append({"id": r["id"], "key": mask(r["key"]), "uscc": r["uscc"] or "",
                     "institution": r["institution"] or "", "kind": r["kind"], "status": r["status"],
                     "stuck": stuck, "may_process": r["status"] == "failed" or stuck,
-                    "reason": exports.mask_text(r["reason"] or ""), "received_at": r["received_at"],
+                    "reason": mask(r["reason"]), "received_at": r["received_at"],
                     "counts": (r["rows_total"], r["rows_accepted"], r["rows_rejected"], r["rows_flagged"]),
-                    "answers": [exports.mask_text(prefix + ".result.csv"), exports.mask_text(prefix + ".summary.json")]
+                    "answers": [mask(prefix + ".result.csv"), mask(prefix + ".summary.json")]
                     if r["answered_at"] else [], "run_url": run_url(ui, r["run_id"])})
     return out
 
