@@ -90,8 +90,8 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
             state.pids["listener"] = orchestration.start_listener(s.data_dir, api, auth)
             stack.save_state(s.stack_file, state)
             typer.echo(f"Prefect UI at {ui}; deployments from prefect.yaml, worker and upload listener running")
-            state.pids["console"], state.console_url = orchestration.start_console(s.data_dir, s.console_port, api,
-                                                                                   auth)
+            state.pids["console"], state.console_url = orchestration.start_console(
+                s.data_dir, s.console_port or stack.free_ports(1)[0], api, auth)
             stack.save_state(s.stack_file, state)
             typer.echo(f"console at {state.console_url} (users: skillsub user add NAME --role ...)")
     except stack.StackError as exc:
@@ -523,8 +523,9 @@ def console_cmd(host: str = typer.Option("127.0.0.1", "--host"),
     except SettingsError as exc:  # no object store: the console reads the database; reports and re-processing wait
         typer.echo(f"skillsub: {exc} (the console starts without the object store)", err=True)
         svc = _db_only()
-    typer.echo(f"console at http://{host}:{port or s.console_port}/")
-    serve(svc, host, port or s.console_port)
+    port = port or s.console_port or 8780
+    typer.echo(f"console at http://{host}:{port}/")
+    serve(svc, host, port)
 
 
 if __name__ == "__main__":

@@ -61,10 +61,11 @@ class Settings(BaseSettings):
     # The Prefect server's own database for `skillsub stack up` (default: SQLite under the data dir,
     # which answers 503 and stalls after bursts of runs): postgresql://user@host/db.
     prefect_database_url: str | None = None
-    # The department's console (issue 14): `skillsub console` and `skillsub stack up` listen here (loopback);
-    # a session cookie lives this long; a user or a client address with this many failed logins within
-    # the window is refused until the window has passed.
-    console_port: int = Field(8780, gt=0, lt=65536)
+    # The department's console (issue 14): `skillsub console` and `skillsub stack up` listen here on loopback
+    # (unset: `console` takes 8780, `stack up` a free port, shown as console_url); a session cookie lives
+    # this long; a user or a client address with this many failed logins within the window is refused
+    # until the window has passed.
+    console_port: int | None = Field(None, gt=0, lt=65536)
     console_session_seconds: int = Field(8 * 3600, gt=0)
     console_login_max_failures: int = Field(5, gt=0)
     console_login_window_seconds: int = Field(900, gt=0)

@@ -18,8 +18,6 @@ from flows.console.sessions import guarded
 from infra import db, logmask
 from tasks import console_queries as q
 from tasks.console_users import User
-from tasks.regate import GATE_STAGES
-from tasks.rerun import STAGES, RerunRefused, check_request, rerun
 from tasks.review import ReviewRefused, review
 
 ROLE = ("auditor",)
@@ -109,6 +107,8 @@ def _scope(console, form) -> dict:  # noqa: ANN001
 
 @guarded(ROLE)
 async def rerun_form(request: Request, user: User) -> Response:
+    from tasks.rerun import STAGES  # the re-run's modules load GX (seconds): only when the form is opened
+
     console = request.app.state.console
     p = request.query_params
     return console.render(request, "rerun.html", {
@@ -120,6 +120,8 @@ async def rerun_form(request: Request, user: User) -> Response:
 @guarded(ROLE, post=True)
 async def rerun_post(request: Request, user: User, form) -> Response:  # noqa: ANN001
     """action=preview: a dry run whose diff is shown with an apply button; action=apply: the re-run."""
+    from tasks.rerun import STAGES, RerunRefused, check_request, rerun
+
     console = request.app.state.console
     apply = form.get("action") == "apply"
     stage, reason = str(form.get("stage", "")), str(form.get("reason", ""))
@@ -141,6 +143,7 @@ async def rerun_post(request: Request, user: User, form) -> Response:  # noqa: A
 
 def _report_view(report) -> dict:  # noqa: ANN001
     from schemas.idcard import mask_id
+    from tasks.regate import GATE_STAGES
 
     rows = [{"stage": r.stage, "upload_id": r.upload_id, "row_no": r.row_no, "uscc": r.uscc, "class_id": r.class_id,
              "trainee": mask_id(r.id_number) or "", "before": r.before, "after": r.after,
