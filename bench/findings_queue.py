@@ -101,7 +101,7 @@ def main(argv: list[str]) -> None:
         svc = Services(settings=settings, engine=engine, store=MemoryStore(), policy=settings.region_policy)
         cases = {
             "first page, open, by money at stake": (q.QueueFilter(), 1),
-            "filtered: rule ENR-OVERLAP + one institution": (q.QueueFilter(rule="ENR-OVERLAP", institution=usccs[3],
+            "filtered: rule ENR-OVERLAP + one institution": (q.QueueFilter(rule="ENR-OVERLAP", institution=usccs[4],
                                                                            status=None), 1),
             "filtered: stage attendance, open": (q.QueueFilter(stage="attendance"), 1),
             "page 200 of everything (OFFSET 4975)": (q.QueueFilter(status=None), 200),

@@ -38,6 +38,9 @@ async def login_post(request: Request) -> Response:
         return console.sessions.save(page, session)
     import secrets
 
+    from tasks.console_queries import audit_entry
+
+    audit_entry(console.svc, user.name, "console.login", f"user:{user.name}", {"role": user.role})
     fresh = {"u": user.name, "c": secrets.token_urlsafe(32)}  # a new token at login: no fixation
     return console.sessions.save(RedirectResponse("/", status_code=303), fresh)
 

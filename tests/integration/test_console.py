@@ -100,7 +100,8 @@ def test_a_viewers_post_to_a_review_is_refused_with_403_and_the_hold_stays_open(
     assert client.post(f"/findings/{hold}/reveal", data={"csrf": token}).status_code == 403
     assert client.get("/findings").status_code == 403 and client.get("/rerun").status_code == 403
     assert status_of(csvc, hold) == "open"
-    assert not [e for e in audit(csvc) if e["action"].startswith(("review.confirm", "console."))]
+    assert [(e["actor"], e["action"]) for e in audit(csvc) if e["action"].startswith(("review.", "console."))] == [
+        ("审计员 王", "review.escalate"), ("viewer1", "console.login")]  # the login only: nothing decided, nothing revealed
 
 
 def test_an_operator_may_not_decide_and_an_auditor_may_not_process_uploads(client: TestClient, csvc, story) -> None:  # noqa: ANN001
@@ -215,3 +216,35 @@ def test_an_operator_processes_a_failed_upload_again_and_sees_its_answer(client:
         ("operator1", f"upload:{upload_id}")]
     again = client.post(f"/uploads/{upload_id}/process", data={"csrf": csrf(client, "/uploads")})
     assert "neither failed nor stuck" in client.get(again.headers["location"]).text
+
+
+def test_data_docs_are_served_behind_the_login_when_their_router_is_installed(csvc, story, monkeypatch) -> None:  # noqa: ANN001
+    """flows/datadocs_web.py (another branch) provides router(services_factory); the console mounts it."""
+    import sys
+    import types
+
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route, Router
+
+    async def page(request):  # noqa: ANN001, ANN202
+        return HTMLResponse(f"<h1>Data Docs of upload {request.path_params['upload_id']}</h1>")
+
+    fake = types.ModuleType("flows.datadocs_web")
+    fake.router = lambda services_factory: Router([Route("/datadocs/upload/{upload_id:int}", page)])
+    import flows
+
+    monkeypatch.setitem(sys.modules, "flows.datadocs_web", fake)
+    monkeypatch.setattr(flows, "datadocs_web", fake, raising=False)
+    client = TestClient(create_app(csvc), follow_redirects=False)
+    assert client.get("/datadocs/upload/9").headers["location"] == "/login"
+    log_in(client, "viewer1")
+    assert "Data Docs of upload 9" in client.get("/datadocs/upload/9").text
+    assert client.get("/findings").status_code == 403  # the mount takes nothing of the console's own
+
+
+def test_prefect_links_only_for_real_flow_run_ids() -> None:
+    from tasks.console_queries import run_url
+
+    ui = "http://127.0.0.1:4200"
+    assert run_url(ui, "0f7b3a52-2c1e-4a8e-9d7f-3b1f2e4c5d6a") == f"{ui}/runs/flow-run/0f7b3a52-2c1e-4a8e-9d7f-3b1f2e4c5d6a"
+    assert run_url(ui, "nightly-test") is None and run_url(None, "0f7b3a52-2c1e-4a8e-9d7f-3b1f2e4c5d6a") is None
