@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flows.console import auditor, login, operator, viewer
 from flows.console.sessions import Sessions, guarded, secret_key
@@ -77,9 +79,33 @@ def create_app(svc: Services, *, secure_cookies: bool = False) -> Starlette:
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     routes += _datadocs(svc)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(PrivatePages)])
     app.state.console = console
     return app
+
+
+class PrivatePages:
+    """Every answer of the console is the department's: not cached, not framed, no referrer sent along."""
+
+    HEADERS = [(b"cache-control", b"no-store"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
+               (b"x-content-type-options", b"nosniff")]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in self.HEADERS if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _datadocs(svc: Services) -> list:

@@ -68,7 +68,9 @@ def test_a_wrong_password_is_refused_and_the_right_one_opens_the_auditors_queue(
     assert ok.status_code == 303
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    assert client.get("/findings").status_code == 200
+    queue = client.get("/findings")
+    assert queue.status_code == 200 and queue.headers["cache-control"] == "no-store"
+    assert queue.headers["x-frame-options"] == "DENY"
 
 
 def test_failed_logins_are_throttled_per_user_even_with_the_right_password_then(client: TestClient, csvc) -> None:  # noqa: ANN001
@@ -248,3 +250,48 @@ def test_prefect_links_only_for_real_flow_run_ids() -> None:
     ui = "http://127.0.0.1:4200"
     assert run_url(ui, "0f7b3a52-2c1e-4a8e-9d7f-3b1f2e4c5d6a") == f"{ui}/runs/flow-run/0f7b3a52-2c1e-4a8e-9d7f-3b1f2e4c5d6a"
     assert run_url(ui, "nightly-test") is None and run_url(None, "0f7b3a52-2c1e-4a8e-9d7f-3b1f2e4c5d6a") is None
+
+
+def test_an_auditor_escalates_another_institutions_warning_to_a_hold(client: TestClient, csvc, story) -> None:  # noqa: ANN001
+    from tests.integration.world import B
+
+    w = story["world"]
+    w.file_class("B-2", B, start_time="09:00", end_time="17:00")
+    w.enrol("B-2", [story["trainees"][1]], B)  # the other trainee of A's paid class, now at B too
+    warning = next(f for f in w.findings("ENR-OVERLAP") if f["id_number"] == story["trainees"][1] and f["uscc"] == A)
+    log_in(client, "auditor1")
+    page = client.get(f"/findings/{warning['id']}").text
+    assert 'name="decision" value="escalate"' in page and 'value="confirm"' not in page
+    client.post(f"/findings/{warning['id']}/decide",
+                data={"decision": "escalate", "reason": "同一时段在两家机构", "csrf": csrf(client, f"/findings/{warning['id']}")})
+    assert status_of(csvc, warning["id"]) == "open"
+    assert [e["actor"] for e in audit(csvc) if e["action"] == "review.escalate"] == ["审计员 王", "auditor1"]
+    assert "确认将追回 <b>¥1,500.00</b>" in client.get(f"/findings/{warning['id']}").text
+
+
+def test_users_are_added_with_the_password_from_standard_input(engine, tmp_path) -> None:  # noqa: ANN001
+    import os
+    import subprocess
+    import sys
+
+    from infra.objectstore import MemoryStore
+    from tasks.console_users import login
+
+    env = {**os.environ, "SKILLSUB_DATA_DIR": str(tmp_path),
+           "SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, input=stdin, capture_output=True,
+                              text=True, timeout=120)
+
+    assert cli("user", "add", "wang", "--role", "auditor", stdin="a long passphrase\n").returncode == 0
+    short = cli("user", "add", "li", "--role", "viewer", stdin="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    assert "already" in cli("user", "add", "wang", "--role", "viewer", stdin="another passphrase\n").stderr
+    svc = make_services(engine, MemoryStore(), data_dir=tmp_path)
+    assert login(svc, "wang", "a long passphrase", "127.0.0.1").role == "auditor"
+    assert cli("user", "disable", "wang").returncode == 0
+    assert login(svc, "wang", "a long passphrase", "127.0.0.1") is None
+    with engine.connect() as conn:
+        stored = conn.execute(select(db.console_users.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and "a long passphrase" not in stored
