@@ -292,7 +292,9 @@ def decision_preview(svc: Services, finding_id: int, decision: str) -> Preview:
             tx.rollback()
     moves = [{"payee": logmask.mask_text(p), "kind": k, "amount": yuan(a), "fen": a}
              for p, k, a in settled.entries]
-    after = settled.per_trainee.get(row["id_number"], 0) if row["id_number"] else 0
+    if not row["id_number"]:  # a class hold: what moves is the class's, no one trainee's
+        return Preview(decision, "money" if moves else "none", moves)
+    after = settled.per_trainee.get(row["id_number"], 0)
     return Preview(decision, "money" if moves else "none", moves, yuan(before), yuan(after))
 
 

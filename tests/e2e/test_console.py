@@ -106,6 +106,7 @@ def test_a_viewer_cannot_confirm_and_a_wrong_password_is_refused(console, page, 
 
     log_in(page, url, "viewer1")
     assert page.url.endswith("/classes")
+    screenshot(page, "console-classes")
     page.goto(f"{url}/findings/{hold}")
     assert page.locator("form.decide").count() == 0 and "只读" in page.content()
     # a forged POST with the viewer's own valid CSRF token: the server refuses the role
@@ -118,4 +119,8 @@ def test_a_viewer_cannot_confirm_and_a_wrong_password_is_refused(console, page, 
     with svc.engine.connect() as conn:
         assert conn.execute(select(db.findings.c.status).where(db.findings.c.id == hold)).scalar_one() == "open"
     page.goto(f"{url}/findings")
-    assert "403" in page.title() or "Forbidden" in page.content()
+    assert "禁止访问 Forbidden" in page.locator("h1").inner_text()
+    screenshot(page, "console-forbidden")
+    page.goto(f"{url}/reports")
+    assert "暂无报告" in page.content()
+    screenshot(page, "console-reports")
