@@ -24,6 +24,7 @@ from schemas.rules import HOLD_EFFECTS, RULES
 from tasks import exports
 
 PAGE = 25
+_NAME_HEADERS = {"name", "姓名", "学员姓名"}  # a trainee's name is shown as on the class page: 张**
 HOLDS = tuple(e.value for e in HOLD_EFFECTS)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -206,7 +207,8 @@ def _raw_row(conn: Connection, row: Any) -> dict | None:
     return {"upload_id": found["upload_id"], "row_no": found["row_no"], "kind": found["kind"],
             "verdict": found["verdict"], "rule_codes": found["rule_codes"],
             "key": mask(found["key"]),
-            "cells": [(h, mask(str(c))) for h, c in zip(header, cells, strict=False)]}
+            "cells": [(h, mask_name(str(c)) if str(h).strip().lower() in _NAME_HEADERS else mask(str(c)))
+                      for h, c in zip(header, cells, strict=False)]}
 
 
 def _history(conn: Connection, id_number: str) -> list[dict]:

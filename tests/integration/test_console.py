@@ -169,6 +169,7 @@ def test_pages_mask_ids_and_phones_and_a_reveal_is_audit_logged(client: TestClie
     for text in pages:
         assert t0 not in text and "13800000000" not in text
     assert f"{t0[:6]}********{t0[14:]}" in pages[1] and "138****0000" in pages[2]
+    assert "<td>学*</td>" in pages[1] and "<td>学员</td>" not in pages[1]  # the uploaded row's name column too
     revealed = client.post(f"/findings/{hold}/reveal", data={"csrf": csrf(client, f"/findings/{hold}")})
     assert revealed.status_code == 200 and t0 in revealed.text
     [entry] = [e for e in audit(csvc) if e["action"] == "console.reveal_id"]
