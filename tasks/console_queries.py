@@ -1,4 +1,6 @@
-"""Read models of the department's console (issue 14): set-based queries, personal data masked.
+"""Read models of the department's console (issue 14): set-based queries, personal data masked; the
+auditor's queue and finding pages here, class pages in tasks/console_classes.py, uploads and reports in
+tasks/console_uploads.py.
 
 The console is a thin adapter: it reads through these functions and decides through tasks/review.py,
 tasks/rerun.py and tasks/ingest.py, the code paths of `skillsub review`, `rerun` and `process`.
@@ -9,17 +11,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select
+from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.engine import Connection
 
 from infra import db, logmask
 from infra.bootstrap import Services
 from schemas.idcard import mask_id
-from schemas.layout import Route, outbox_prefix
 from schemas.rules import HOLD_EFFECTS, RULES
 from tasks import exports
 
@@ -75,7 +75,7 @@ class QueueFilter:
     status: str | None = "open"
 
 
-def _at_stake():  # noqa: ANN202
+def at_stake():  # noqa: ANN202
     """Money at stake per finding: what the trainee's amounts are (frozen while held), else the catalogue
     subsidy of the class's occupation and level; a class-level finding, the class's earnings."""
     f, c, cat, ta, ea, i = db.findings, db.classes, db.subsidy_catalog, db.trainee_amounts, db.earned, db.institutions
@@ -99,7 +99,7 @@ def findings_queue(svc: Services, flt: QueueFilter, page: int = 1, per_page: int
     """One page of findings, most money at stake first (LIMIT/OFFSET; filters use ix_findings_queue and
     ix_findings_rule), and how many match."""
     f = db.findings
-    joined, stake = _at_stake()
+    joined, stake = at_stake()
     where = []
     if flt.status:
         where.append(f.c.status == flt.status)
@@ -115,7 +115,7 @@ def findings_queue(svc: Services, flt: QueueFilter, page: int = 1, per_page: int
     with svc.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
         total = conn.execute(select(func.count()).select_from(f).where(*where)).scalar_one()
-    return [_finding_row(r) for r in rows], total
+    return [finding_row(r) for r in rows], total
 
 
 def queue_choices(svc: Services) -> dict[str, list]:
@@ -130,7 +130,7 @@ def queue_choices(svc: Services) -> dict[str, list]:
             "statuses": ["open", "none", "confirmed", "dismissed", "resolved"]}
 
 
-def _finding_row(r: Any) -> dict:
+def finding_row(r: Any) -> dict:
     rule = RULES.get(r["rule_code"])
     return {"id": r["id"], "rule_code": r["rule_code"], "stage": r["stage"], "effect": r["effect"],
             "status": r["status"], "uscc": r["uscc"], "class_id": r["class_id"],
@@ -156,7 +156,7 @@ class FindingPage:
 
 def finding_page(svc: Services, finding_id: int) -> FindingPage | None:
     f, d = db.findings, db.decisions
-    joined, stake = _at_stake()
+    joined, stake = at_stake()
     with svc.engine.connect() as conn:
         row = conn.execute(select(f, db.institutions.c.name.label("institution"), stake).select_from(joined)
                            .where(f.c.id == finding_id)).mappings().first()
@@ -165,7 +165,7 @@ def finding_page(svc: Services, finding_id: int) -> FindingPage | None:
         decision = conn.execute(select(d.c.decision, d.c.auditor, d.c.reason, d.c.at)
                                 .where(d.c.finding_id == finding_id)).mappings().first()
         raw = _raw_row(conn, row)
-        related = [_finding_row(r) for r in conn.execute(
+        related = [finding_row(r) for r in conn.execute(
             select(f).where(f.c.id_number == row["id_number"], f.c.id != finding_id).order_by(f.c.id).limit(50)
         ).mappings()] if row["id_number"] else []
         history = _history(conn, row["id_number"]) if row["id_number"] else []
@@ -179,8 +179,8 @@ def finding_page(svc: Services, finding_id: int) -> FindingPage | None:
         ev = evidence
     if isinstance(ev, dict):  # nested values read as JSON, not as Python's repr
         ev = {k: v if isinstance(v, str | int | float) else json.dumps(v, ensure_ascii=False) for k, v in ev.items()}
-    return FindingPage(_finding_row(row), raw, dict(decision) if decision else None, ev, zh, en, related, history,
-                       class_pk, run_url(_ui(svc), row["run_id"]))
+    return FindingPage(finding_row(row), raw, dict(decision) if decision else None, ev, zh, en, related, history,
+                       class_pk, run_url(prefect_ui(svc), row["run_id"]))
 
 
 def _raw_row(conn: Connection, row: Any) -> dict | None:
@@ -232,13 +232,13 @@ def _history(conn: Connection, id_number: str) -> list[dict]:
         .where(e.c.id_number == id_number).order_by(c.c.start_date, e.c.uscc, e.c.class_id)
     return [{"uscc": r.uscc, "class_id": r.class_id, "class_pk": r.class_pk, "status": r.status,
              "enrolled_on": r.enrolled_on, "dates": f"{r.start_date} – {r.end_date}" if r.start_date else "",
-             "hours": _hours(r.attended_minutes, r.scheduled_minutes),
+             "hours": hours_text(r.attended_minutes, r.scheduled_minutes),
              "passed": {True: "是 yes", False: "否 no"}.get(r.passed, ""),
              "certificate": "✓" if r.certificate_no else "", "amount": yuan(r.fen), "open_holds": r.n or 0}
             for r in conn.execute(q)]
 
 
-def _hours(attended: int | None, scheduled: int | None) -> str:
+def hours_text(attended: int | None, scheduled: int | None) -> str:
     if attended is None:
         return ""
     return f"{Decimal(attended) / 60:.1f} / {Decimal(scheduled or 0) / 60:.1f} h"
@@ -300,168 +300,7 @@ def decision_preview(svc: Services, finding_id: int, decision: str) -> Preview:
     return Preview(decision, "money" if moves else "none", moves, yuan(before), yuan(after))
 
 
-# --- classes (read-only pages)
-def classes_list(svc: Services) -> list[dict]:
-    c, i, e, led, ea = db.classes, db.institutions, db.enrolments, db.ledger, db.earned
-    enrolled = select(e.c.uscc, e.c.class_id, func.count().label("n")).group_by(e.c.uscc, e.c.class_id).subquery()
-    paid = select(led.c.uscc, led.c.class_id, func.sum(led.c.amount_fen).label("fen")) \
-        .group_by(led.c.uscc, led.c.class_id).subquery()
-    earned = select(ea.c.uscc, ea.c.class_id, func.sum(ea.c.earned_fen).label("fen")) \
-        .group_by(ea.c.uscc, ea.c.class_id).subquery()
-    q = select(c.c.id, c.c.uscc, c.c.class_id, c.c.occupation_name, c.c.level, c.c.start_date, c.c.end_date,
-               c.c.status, i.c.name, enrolled.c.n, paid.c.fen.label("paid"), earned.c.fen.label("earned")) \
-        .select_from(c.outerjoin(i, i.c.uscc == c.c.uscc)
-                     .outerjoin(enrolled, and_(enrolled.c.uscc == c.c.uscc, enrolled.c.class_id == c.c.class_id))
-                     .outerjoin(paid, and_(paid.c.uscc == c.c.uscc, paid.c.class_id == c.c.class_id))
-                     .outerjoin(earned, and_(earned.c.uscc == c.c.uscc, earned.c.class_id == c.c.class_id))) \
-        .order_by(c.c.start_date.desc(), c.c.uscc, c.c.class_id).limit(500)
-    with svc.engine.connect() as conn:
-        return [dict(r._mapping) | {"paid_yuan": yuan(r.paid), "earned_yuan": yuan(r.earned)} for r in conn.execute(q)]
-
-
-def class_page(svc: Services, class_pk: int) -> dict | None:
-    c = db.classes
-    with svc.engine.connect() as conn:
-        cls = conn.execute(select(c, db.institutions.c.name.label("institution"))
-                           .select_from(c.outerjoin(db.institutions, db.institutions.c.uscc == c.c.uscc))
-                           .where(c.c.id == class_pk)).mappings().first()
-        if cls is None:
-            return None
-        key = (cls["uscc"], cls["class_id"])
-        trainees = _trainees(conn, key)
-        holds = _class_findings(conn, key)
-        money = _money(conn, key)
-        ledger = _ledger(conn, key, _ui(svc))
-    ratio = svc.policy.settings.min_attendance_ratio
-    funnel = [
-        ("报名 enrolled", len(trainees)),
-        ("名册通过 roster accepted", sum(t["status"] == "enrolled" for t in trainees)),
-        (f"出勤达标 attendance ≥ {ratio:.0%}", sum(t["ratio"] is not None and t["ratio"] >= ratio for t in trainees)),
-        ("考核通过 passed", sum(t["passed"] is True for t in trainees)),
-        ("取得证书 certified", sum(bool(t["certificate"]) for t in trainees)),
-        ("获得补贴 earning a subsidy", sum(t["fen"] > 0 for t in trainees)),
-    ]
-    return {"cls": dict(cls), "trainees": trainees, "holds": holds, "money": money, "ledger": ledger,
-            "funnel": funnel}
-
-
-def _trainees(conn: Connection, key: tuple[str, str]) -> list[dict]:
-    e, h, a, ce, ta, f = (db.enrolments, db.attendance_hours, db.assessments, db.certificates, db.trainee_amounts,
-                          db.findings)
-    amounts = select(ta.c.id_number, func.sum(ta.c.amount_fen).label("fen")) \
-        .where(ta.c.uscc == key[0], ta.c.class_id == key[1]).group_by(ta.c.id_number).subquery()
-    holds = select(f.c.id_number, func.count().label("n")).where(
-        f.c.uscc == key[0], f.c.class_id == key[1], f.c.status == "open", f.c.effect.in_(HOLDS)) \
-        .group_by(f.c.id_number).subquery()
-    same = and_(h.c.uscc == e.c.uscc, h.c.class_id == e.c.class_id, h.c.id_number == e.c.id_number)
-    q = select(e.c.id_number, e.c.name, e.c.phone, e.c.category, e.c.status, h.c.attended_minutes,
-               h.c.scheduled_minutes, a.c.passed, a.c.score, ce.c.certificate_no, amounts.c.fen, holds.c.n) \
-        .select_from(e.outerjoin(h, same)
-                     .outerjoin(a, and_(a.c.uscc == e.c.uscc, a.c.class_id == e.c.class_id, a.c.id_number == e.c.id_number))
-                     .outerjoin(ce, and_(ce.c.uscc == e.c.uscc, ce.c.class_id == e.c.class_id,
-                                         ce.c.id_number == e.c.id_number))
-                     .outerjoin(amounts, amounts.c.id_number == e.c.id_number)
-                     .outerjoin(holds, holds.c.id_number == e.c.id_number)) \
-        .where(e.c.uscc == key[0], e.c.class_id == key[1]).order_by(e.c.id)
-    out = []
-    for r in conn.execute(q):
-        ratio = (Decimal(r.attended_minutes) / Decimal(r.scheduled_minutes)
-                 if r.attended_minutes is not None and r.scheduled_minutes else None)
-        out.append({"trainee": mask_id(r.id_number), "name": mask_name(r.name), "phone": mask_id(r.phone),
-                    "category": r.category, "status": r.status, "hours": _hours(r.attended_minutes, r.scheduled_minutes),
-                    "ratio": ratio, "passed": r.passed, "score": r.score, "certificate": r.certificate_no or "",
-                    "fen": int(r.fen or 0), "amount": yuan(r.fen), "held": bool(r.n)})
-    return out
-
-
-def _class_findings(conn: Connection, key: tuple[str, str]) -> list[dict]:
-    f = db.findings
-    joined, stake = _at_stake()
-    rows = conn.execute(select(f, stake).select_from(joined).where(
-        f.c.uscc == key[0], f.c.class_id == key[1], or_(f.c.effect.in_(HOLDS), f.c.status.in_(("confirmed", "dismissed"))))
-        .order_by(f.c.id)).mappings()
-    return [_finding_row(r) for r in rows]
-
-
-def _money(conn: Connection, key: tuple[str, str]) -> list[dict]:
-    """Per payee: earned now, paid (the ledger's sum), due = earned − paid (negative: to recover)."""
-    ea, led = db.earned, db.ledger
-    earned = dict(conn.execute(select(ea.c.payee, ea.c.earned_fen).where(ea.c.uscc == key[0], ea.c.class_id == key[1])).all())
-    paid = dict(conn.execute(select(led.c.payee, func.sum(led.c.amount_fen)).where(
-        led.c.uscc == key[0], led.c.class_id == key[1]).group_by(led.c.payee)).all())
-    kinds = dict(conn.execute(select(led.c.payee, func.max(led.c.payee_kind)).where(
-        led.c.uscc == key[0], led.c.class_id == key[1]).group_by(led.c.payee)).all())
-    out = []
-    for payee in sorted(set(earned) | set(paid)):
-        e, p = int(earned.get(payee, 0)), int(paid.get(payee, 0))
-        out.append({"payee": mask_id(payee) if kinds.get(payee) == "person" else payee, "earned": yuan(e),
-                    "paid": yuan(p), "due": yuan(e - p)})
-    return out
-
-
-def _ledger(conn: Connection, key: tuple[str, str], ui: str | None) -> list[dict]:
-    led = db.ledger
-    rows = conn.execute(select(led).where(led.c.uscc == key[0], led.c.class_id == key[1]).order_by(led.c.id)).mappings()
-    return [{"id": r["id"], "at": r["created_at"], "kind": r["kind"], "seq": r["seq"],
-             "payee": mask_id(r["payee"]) if r["payee_kind"] == "person" else r["payee"], "amount": yuan(r["amount_fen"]),
-             "run_id": r["run_id"], "run_url": run_url(ui, r["run_id"])} for r in rows]
-
-
-# --- uploads (operators)
-def uploads(svc: Services, institution: str | None = None, status: str | None = None, limit: int = 200) -> list[dict]:
-    u, i = db.uploads, db.institutions
-    stuck_before = svc.now() - timedelta(seconds=svc.settings.processing_lease_seconds)
-    q = select(u, i.c.name.label("institution")).select_from(u.outerjoin(i, i.c.uscc == u.c.uscc))
-    if institution:
-        q = q.where(u.c.uscc == institution)
-    if status == "attention":
-        q = q.where(or_(u.c.status == "failed", and_(u.c.status == "processing", or_(
-            u.c.claimed_at.is_(None), u.c.claimed_at <= stuck_before))))
-    elif status:
-        q = q.where(u.c.status == status)
-    with svc.engine.connect() as conn:
-        rows = conn.execute(q.order_by(u.c.id.desc()).limit(limit)).mappings().all()
-        mask = Masker(conn)
-    ui = _ui(svc)
-    out = []
-    for r in rows:
-        stuck = r["status"] == "processing" and (r["claimed_at"] is None or r["claimed_at"] <= stuck_before)
-        prefix = outbox_prefix(Route(r["area"], r["kind"], r["name"], r["uscc"]))
-        out.append({"id": r["id"], "key": mask(r["key"]), "uscc": r["uscc"] or "",
-                    "institution": r["institution"] or "", "kind": r["kind"], "status": r["status"],
-                    "stuck": stuck, "may_process": r["status"] == "failed" or stuck,
-                    "reason": mask(r["reason"]), "received_at": r["received_at"],
-                    "counts": (r["rows_total"], r["rows_accepted"], r["rows_rejected"], r["rows_flagged"]),
-                    "answers": [mask(prefix + ".result.csv"), mask(prefix + ".summary.json")]
-                    if r["answered_at"] else [], "run_url": run_url(ui, r["run_id"])})
-    return out
-
-
-def upload_institutions(svc: Services) -> list[tuple[str, str]]:
-    u, i = db.uploads, db.institutions
-    with svc.engine.connect() as conn:
-        rows = conn.execute(select(u.c.uscc, func.max(i.c.name)).select_from(u.outerjoin(i, i.c.uscc == u.c.uscc))
-                            .where(u.c.uscc.is_not(None)).group_by(u.c.uscc).order_by(u.c.uscc)).all()
-    return [(a, b or a) for a, b in rows]
-
-
-def upload_key(svc: Services, upload_id: int) -> tuple[str, bool] | None:
-    """(object key, whether it may be processed again: failed, or processing past its lease)."""
-    u = db.uploads
-    with svc.engine.connect() as conn:
-        r = conn.execute(select(u.c.key, u.c.status, u.c.claimed_at).where(u.c.id == upload_id)).first()
-    if r is None:
-        return None
-    expired = svc.now() - timedelta(seconds=svc.settings.processing_lease_seconds)
-    return r.key, r.status == "failed" or (r.status == "processing" and (r.claimed_at is None or r.claimed_at <= expired))
-
-
-def reports(svc: Services) -> list[dict]:
-    """Objects under reports/ in the bucket (issue 12's reports and the gates' Data Docs), newest first."""
-    return [{"key": o.key, "size": o.size} for o in sorted(svc.store.list("reports/"), key=lambda o: o.key, reverse=True)]
-
-
-def _ui(svc: Services) -> str | None:
+def prefect_ui(svc: Services) -> str | None:
     return (svc.settings.stack_state() or {}).get("prefect_ui_url")
 
 

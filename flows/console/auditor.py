@@ -16,7 +16,9 @@ from starlette.routing import Route
 
 from flows.console.sessions import guarded
 from infra import db, logmask
+from tasks import console_classes as qc
 from tasks import console_queries as q
+from tasks import console_uploads as qu
 from tasks.console_users import User
 from tasks.review import ReviewRefused, review
 
@@ -112,7 +114,7 @@ async def rerun_form(request: Request, user: User) -> Response:
     console = request.app.state.console
     p = request.query_params
     return console.render(request, "rerun.html", {
-        "stages": STAGES, "classes": q.classes_list(console.svc), "institutions": q.upload_institutions(console.svc),
+        "stages": STAGES, "classes": qc.classes_list(console.svc), "institutions": qu.upload_institutions(console.svc),
         "form": {"stage": p.get("stage", "settlement"), "class_pk": p.get("class_pk", ""), "institution": "",
                  "date_from": "", "date_to": "", "reason": ""}, "report": None, "applied": False, "error": None})
 
@@ -126,7 +128,7 @@ async def rerun_post(request: Request, user: User, form) -> Response:  # noqa: A
     apply = form.get("action") == "apply"
     stage, reason = str(form.get("stage", "")), str(form.get("reason", ""))
     scope = _scope(console, form)
-    ctx = {"stages": STAGES, "classes": q.classes_list(console.svc), "institutions": q.upload_institutions(console.svc),
+    ctx = {"stages": STAGES, "classes": qc.classes_list(console.svc), "institutions": qu.upload_institutions(console.svc),
            "form": {k: form.get(k, "") for k in ("stage", "class_pk", "institution", "date_from", "date_to", "reason")},
            "report": None, "applied": apply, "error": None}
     try:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from flows.console.sessions import guarded
 from tasks import console_queries as q
+from tasks import console_uploads as qu
 from tasks.console_users import User
 
 
@@ -20,7 +21,7 @@ async def uploads(request: Request, user: User) -> Response:
     p = request.query_params
     institution, status = p.get("institution") or None, p.get("status") or None
     return console.render(request, "uploads.html", {
-        "rows": q.uploads(console.svc, institution, status), "institutions": q.upload_institutions(console.svc),
+        "rows": qu.uploads(console.svc, institution, status), "institutions": qu.upload_institutions(console.svc),
         "institution": institution or "", "status": status or "",
         "statuses": ["attention", "processing", "done", "rejected", "quarantined", "duplicate", "failed"]})
 
@@ -31,7 +32,7 @@ async def process_again(request: Request, user: User, form) -> Response:  # noqa
 
     console = request.app.state.console
     upload_id = request.path_params["upload_id"]
-    found = q.upload_key(console.svc, upload_id)
+    found = qu.upload_key(console.svc, upload_id)
     if found is None or not found[1]:
         request.state.session["flash"] = "该上传无需重新处理 / this upload is neither failed nor stuck"
         return RedirectResponse("/uploads", status_code=303)

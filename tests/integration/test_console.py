@@ -296,3 +296,16 @@ def test_users_are_added_with_the_password_from_standard_input(engine, tmp_path)
     with engine.connect() as conn:
         stored = conn.execute(select(db.console_users.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$") and "a long passphrase" not in stored
+
+
+def test_a_session_ends_after_its_lifetime(engine, tmp_path, story) -> None:  # noqa: ANN001
+    import time
+
+    from infra.objectstore import MemoryStore
+
+    short = make_services(engine, MemoryStore(), data_dir=tmp_path, console_session_seconds=1)
+    client = TestClient(create_app(short), follow_redirects=False)
+    log_in(client, "viewer1")
+    assert client.get("/classes").status_code == 200
+    time.sleep(2.1)
+    assert client.get("/classes").headers["location"] == "/login"
