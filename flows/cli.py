@@ -90,6 +90,10 @@ def stack_up(s3_only: bool = typer.Option(False, "--s3-only", help="only Seaweed
             state.pids["listener"] = orchestration.start_listener(s.data_dir, api, auth)
             stack.save_state(s.stack_file, state)
             typer.echo(f"Prefect UI at {ui}; deployments from prefect.yaml, worker and upload listener running")
+            state.pids["console"], state.console_url = orchestration.start_console(
+                s.data_dir, s.console_port or stack.free_ports(1)[0], api, auth)
+            stack.save_state(s.stack_file, state)
+            typer.echo(f"console at {state.console_url} (users: skillsub user add NAME --role ...)")
     except stack.StackError as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -123,7 +127,7 @@ def stack_down() -> None:
     if state is None:
         typer.echo("not running")
         return
-    for name in ("listener", "upload-worker", "worker", "prefect-server"):
+    for name in ("console", "listener", "upload-worker", "worker", "prefect-server"):
         if name in state.pids:
             stack.stop_pid(state.pids[name])
     stack.stop_pid(state.pid)
@@ -146,7 +150,8 @@ def stack_status(as_json: bool = typer.Option(False, "--json", help="endpoints, 
                  "region": "us-east-1", "data_dir": state.data_dir,
                  "prefect_api_url": state.prefect_api_url, "prefect_ui_url": state.prefect_ui_url,
                  "prefect_api_auth_string": state.prefect_auth_string,
-                 "processes": {n: stack.pid_alive(p) for n, p in state.pids.items()}}
+                 "processes": {n: stack.pid_alive(p) for n, p in state.pids.items()},
+                 "console_url": state.console_url}
     if as_json:
         typer.echo(json.dumps(info, indent=1))
     else:
@@ -463,6 +468,64 @@ def demo() -> None:
     except DemoStuck as exc:
         typer.echo(f"skillsub demo: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+# --- the department's console (issue 14)
+user_app = typer.Typer(help="Users of the console (auditor, operator, viewer)", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+class Role(StrEnum):
+    auditor = "auditor"
+    operator = "operator"
+    viewer = "viewer"
+
+
+@user_app.command("add")
+def user_add(name: str = typer.Argument(..., help="the login name"),
+             role: Role = typer.Option(..., "--role", help="auditor, operator or viewer")) -> None:
+    """Add a console user; the password is read from standard input (one line, at least 10 characters)."""
+    from tasks.console_users import UserRefused, add_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        add_user(_db_only(), name, role.value, password, actor=os.environ.get("USER", "cli"))
+    except UserRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {name} added ({role.value})")
+
+
+@user_app.command("disable")
+def user_disable(name: str = typer.Argument(..., help="the login name")) -> None:
+    """Disable a console user: refused at the next request, sessions included."""
+    from tasks.console_users import UserRefused, disable_user
+
+    try:
+        disable_user(_db_only(), name, actor=os.environ.get("USER", "cli"))
+    except UserRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {name} disabled")
+
+
+@app.command("console")
+def console_cmd(host: str = typer.Option("127.0.0.1", "--host"),
+                port: int | None = typer.Option(None, "--port", help="default SKILLSUB_CONSOLE_PORT")) -> None:
+    """The department's console in the browser (auditors, operators, viewers), behind a login."""
+    from flows.console.serve import serve
+    from infra.bootstrap import bootstrap
+    from infra.settings import SettingsError
+
+    s = _settings()
+    try:
+        svc = bootstrap(s)
+    except SettingsError as exc:  # no object store: the console reads the database; reports and re-processing wait
+        typer.echo(f"skillsub: {exc} (the console starts without the object store)", err=True)
+        svc = _db_only()
+    port = port or s.console_port or 8780
+    typer.echo(f"console at http://{host}:{port}/")
+    serve(svc, host, port)
 
 
 if __name__ == "__main__":

@@ -457,3 +457,26 @@ REFERENCE_TABLES = {
     "low_income": low_income,
     "insured": insured,
 }
+
+# --- the department's console (issue 14): its users and their login attempts (throttling)
+console_users = Table(
+    "console_users", metadata, _id(),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),  # Argon2id, never the password
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    _created(),
+    UniqueConstraint("name", name="uq_console_users_name"),
+    CheckConstraint("role IN ('auditor', 'operator', 'viewer')", name="role"),
+)
+login_attempts = Table(
+    "login_attempts", metadata, _id(),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("client", String(64), nullable=False),  # the client's address
+    Column("ok", Boolean, nullable=False),
+    Index("ix_login_attempts_user", "username", "at"),
+    Index("ix_login_attempts_client", "client", "at"),
+)
+# The auditors' queue filters open holds by status, stage, rule and institution.
+Index("ix_findings_queue", findings.c.status, findings.c.stage, findings.c.uscc)

@@ -139,3 +139,24 @@ def start_listener(data_dir: Path, api_url: str, auth_string: str, timeout: floa
     pid = _spawn([sys.executable, "-m", "flows.listener"], environment(data_dir, api_url, auth_string), log)
     _wait_ready(pid, ready, timeout, "upload listener", log)
     return pid
+
+
+def start_console(data_dir: Path, port: int, api_url: str | None, auth_string: str | None,
+                  timeout: float = 60) -> tuple[int, str]:
+    """Start the department's console (`skillsub console`) on loopback and wait until its login page
+    answers; returns pid and URL."""
+    url = f"http://127.0.0.1:{port}"
+    log = data_dir / "console.log"
+    pid = _spawn([sys.executable, "-m", "flows.console", "--host", "127.0.0.1", "--port", str(port)],
+                 environment(data_dir, api_url, auth_string), log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            raise StackError(f"the console exited (port {port} taken? SKILLSUB_CONSOLE_PORT); see {log}")
+        try:
+            with urllib.request.urlopen(f"{url}/login", timeout=2) as r:  # noqa: S310 - loopback only
+                if r.status == 200:
+                    return pid, url
+        except OSError:
+            time.sleep(0.3)
+    raise StackError(f"the console did not answer within {timeout:.0f}s; see {log}")

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     # Where a published Data Docs page finds Bootstrap, jQuery, Font Awesome and GX's logo (package copies
     # served by flows/datadocs_web.py): the path the console mounts them at, or an absolute URL.
     datadocs_static_url: str = "/datadocs/static/"
+    # The department's console (issue 14): `skillsub console` and `skillsub stack up` listen here on loopback
+    # (unset: `console` takes 8780, `stack up` a free port, shown as console_url); a session cookie lives
+    # this long; a user or a client address with this many failed logins within the window is refused
+    # until the window has passed.
+    console_port: int | None = Field(None, gt=0, lt=65536)
+    console_session_seconds: int = Field(8 * 3600, gt=0)
+    console_login_max_failures: int = Field(5, gt=0)
+    console_login_window_seconds: int = Field(900, gt=0)
 
     @field_validator("database_url", "db_owner_url", "prefect_database_url")
     @classmethod
@@ -93,6 +101,11 @@ class Settings(BaseSettings):
             return json.loads(self.stack_file.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return None
+
+    @property
+    def console_secret_file(self) -> Path:
+        """The console's session-signing key, generated on first use (mode 0600, never committed)."""
+        return self.data_dir / "console-secret.key"
 
     @cached_property
     def region_policy(self) -> RegionPolicy:

@@ -45,6 +45,7 @@ class StackState:
     prefect_ui_url: str | None = None
     prefect_auth_string: str | None = None  # clients send it as PREFECT_API_AUTH_STRING
     pids: dict[str, int] = field(default_factory=dict)  # prefect server, worker, listener
+    console_url: str | None = None  # the department's console (issue 14)
 
 
 def weed_binary() -> str:

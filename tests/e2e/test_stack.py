@@ -248,3 +248,17 @@ def test_the_store_serves_outsiders_only_through_s3_and_keeps_its_files_private(
     loose = [str(p) for p in data.rglob("*") if p.is_file() and p.suffix != ".vif" and p.stat().st_mode & 0o077]
     assert loose == []
     assert stat.S_IMODE((data / "stack.json").stat().st_mode) == 0o600
+
+
+def test_the_stack_serves_the_console_behind_its_login(stack) -> None:  # noqa: ANN001
+    """Issue 14: `stack up` starts the console; `stack status --json` names it; nothing but the login without a session."""
+    _, status = stack
+    url = status["console_url"]
+    assert url and url.startswith("http://127.0.0.1:") and status["processes"]["console"]
+    with urllib.request.urlopen(f"{url}/login", timeout=10) as r:  # noqa: S310 - loopback
+        assert r.status == 200 and "登录" in r.read().decode("utf-8")
+    opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
+                                              {"redirect_request": lambda *a, **k: None}))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(f"{url}/findings", timeout=10)
+    assert refused.value.code == 303 and refused.value.headers["location"] == "/login"
