@@ -22,9 +22,9 @@ def prefix(period: Period) -> str:
     return f"reports/{period.label}/"
 
 
-def versions(svc: Services, period: Period) -> list[int]:
-    """Versions of this period's report already in the bucket, ascending."""
-    pattern = re.compile(re.escape(prefix(period) + period.kind) + r"\.v(\d+)\.")
+def versions(svc: Services, period: Period, series: str | None = None) -> list[int]:
+    """Versions of this period's report (or another series: `disclosure`) already in the bucket, ascending."""
+    pattern = re.compile(re.escape(prefix(period) + (series or period.kind)) + r"\.v(\d+)\.")
     return sorted({int(m[1]) for o in svc.store.list(prefix(period)) if (m := pattern.match(o.key))})
 
 
@@ -45,5 +45,22 @@ def publish(svc: Services, period: Period, formats: tuple[str, ...] = FORMATS) -
 
             charts = render_all(model)
         svc.store.put(key, report_render.render(model, fmt, charts), CONTENT_TYPES[fmt])
+        keys.append(key)
+    return keys
+
+
+def publish_disclosure(svc: Services, period: Period) -> list[str]:
+    """The public disclosure of the period (CSV and HTML) as its own version series, `disclosure.vN.*`."""
+    from tasks import disclosure
+
+    done = versions(svc, period, "disclosure")
+    version = (done[-1] if done else 0) + 1
+    data = disclosure.rows(svc, period)
+    keys = []
+    for fmt, body in (("csv", disclosure.to_csv(data)), ("html", disclosure.to_html(svc, period, data))):
+        key = f"{prefix(period)}disclosure.v{version}.{fmt}"
+        if svc.store.head(key) is not None:
+            raise AlreadyPublished(f"{key} exists: not overwritten")
+        svc.store.put(key, body, CONTENT_TYPES[fmt])
         keys.append(key)
     return keys
