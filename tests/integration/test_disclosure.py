@@ -6,11 +6,21 @@ import csv
 import io
 import re
 
+import pytest
+
 from schemas.report_period import parse_period
 from tasks import disclosure
 from tests.integration import test_money
-from tests.integration.test_money import w  # noqa: F401 - the money tests' world
 from tests.integration.world import A, World, people
+
+
+@pytest.fixture
+def w(svc) -> World:  # noqa: ANN001
+    """The money tests' world: registries loaded, institutions A/B/C."""
+    world = World(svc)
+    world.registries()
+    return world
+
 
 NAMES = ["张三丰", "李小龙", "欧阳娜娜"]
 PHONES = ["13912345678", "13698765432", "15811112222"]

@@ -17,8 +17,16 @@ from schemas.report_period import parse_period
 from tasks import exports, period_report, report_publish, report_render
 from tests.conftest import make_services
 from tests.integration import test_money, test_money_regions
-from tests.integration.test_money import w  # noqa: F401 - the money tests' world
 from tests.integration.world import World, people
+
+
+@pytest.fixture
+def w(svc) -> World:  # noqa: ANN001
+    """The money tests' world: registries loaded, institutions A/B/C."""
+    world = World(svc)
+    world.registries()
+    return world
+
 
 FUND, LIVING = "职业技能提升行动专账", "就业补助资金"
 
@@ -61,9 +69,8 @@ def test_the_sample_scenario_s_monthly_reports_equal_its_ledger_by_kind_and_fund
     test_money.test_confirming_fraud_after_payment_writes_exactly_one_recovery,
     test_money.test_suzhou_work_as_training_class_pays_the_employer_by_the_month,
 ])
-def test_the_suzhou_money_examples_report_per_month_what_the_ledger_booked(svc, example) -> None:  # noqa: ANN001
-    w = World(svc)
-    w.registries()
+def test_the_suzhou_money_examples_report_per_month_what_the_ledger_booked(w: World, example) -> None:  # noqa: ANN001
+    svc = w.svc
     example(w)
     months = assert_monthly_reports_equal_the_ledger(svc)
     booked = {e["booked_on"] for e in exports.ledger(svc)}
