@@ -56,6 +56,10 @@ class Period:
             m = _add_months(m, 1)
         return out
 
+    def trailing_months(self, n: int = 12) -> list[date]:
+        """The n months up to the period's end (the money-per-month chart's axis)."""
+        return [_add_months(self.end, i) for i in range(-n, 0)]
+
     @property
     def year_start(self) -> date:
         return date(self.start.year, 1, 1)

@@ -36,8 +36,8 @@ def cjk_font() -> font_manager.FontProperties:
                     "); install one with `make system-deps` (Debian: fonts-noto-cjk)")
 
 
-def _fig(width: float = 7.5, height: float = 3.6) -> Figure:
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+def _fig(width: float = 6.4, height: float = 3.6) -> Figure:
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
 def _label(fig: Figure) -> None:
@@ -63,19 +63,19 @@ def money_per_month(model: dict) -> Figure:
             base[i] += v
     ax.axhline(0, color="#555", linewidth=0.8)
     ax.set_title("按月记账金额（元） Money booked per month (yuan)")
-    ax.legend(fontsize=8)
-    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    ax.legend(fontsize=10)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=9)
     return fig
 
 
 def funnel(model: dict) -> Figure:
-    fig = _fig(height=3.0)
+    fig = _fig()
     ax = fig.add_subplot()
     totals = model["people"]["totals"]
     labels = [f"{FUNNEL_LABELS[s][0]} {FUNNEL_LABELS[s][1]}" for s in FUNNEL]
     values = [totals[s] for s in FUNNEL]
     bars = ax.barh(labels[::-1], values[::-1], color="#3b6ea5")
-    ax.bar_label(bars, padding=3, fontsize=9)
+    ax.bar_label(bars, padding=3, fontsize=10)
     ax.set_title("培训漏斗（人） Training funnel (people)")
     return fig
 
@@ -83,7 +83,12 @@ def funnel(model: dict) -> Figure:
 def findings_by_family(model: dict) -> Figure:
     fig = _fig()
     ax = fig.add_subplot()
-    fams = [f["family"] for f in model["findings"]["by_family"]] or ["—"]
+    fams = [f["family"] for f in model["findings"]["by_family"]]
+    ax.set_title("按规则类别的问题（条） Findings by rule family")
+    if not fams:
+        ax.text(0.5, 0.5, "本期无问题 no findings in this period", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
     width = 0.2
     names = {"opened": "新增 opened", "confirmed": "确认 confirmed", "dismissed": "驳回 dismissed",
              "resolved": "解除 resolved"}
@@ -91,17 +96,16 @@ def findings_by_family(model: dict) -> Figure:
         values = [f[step] for f in model["findings"]["by_family"]] or [0]
         ax.bar([x + (i - 1.5) * width for x in range(len(fams))], values, width, label=names[step])
     ax.set_xticks(range(len(fams)), fams)
-    ax.set_title("按规则类别的问题（条） Findings by rule family")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     return fig
 
 
 def institutions_by_rating(model: dict) -> Figure:
-    fig = _fig(width=5.0, height=3.0)
+    fig = _fig()
     ax = fig.add_subplot()
     ratings = model["ratings"] or {"—": 0}
     bars = ax.bar([f"{r}级" if r != "—" else "未评 none" for r in ratings], list(ratings.values()), color="#7f6aa5")
-    ax.bar_label(bars, padding=2, fontsize=9)
+    ax.bar_label(bars, padding=2, fontsize=10)
     ax.set_title("机构信用等级分布 Institutions by rating")
     return fig
 
@@ -113,7 +117,7 @@ CHARTS = {"money_per_month": money_per_month, "funnel": funnel, "findings_by_fam
 def _rc() -> dict:
     """rcParams that put the CJK font first for every text matplotlib makes, ticks drawn later included."""
     return {"font.family": "sans-serif", "font.sans-serif": [cjk_font().get_name(), "DejaVu Sans"],
-            "axes.unicode_minus": False}
+            "axes.unicode_minus": False, "font.size": 11, "axes.titlesize": 12}
 
 
 def figure(name: str, model: dict) -> Figure:
