@@ -138,7 +138,8 @@ def test_deployments_schedule_and_an_auditor_rerun_through_the_prefect_api(stack
     env, status = stack
     listed = subprocess.run([str(Path(sys.executable).parent / "prefect"), "deployment", "ls"], capture_output=True,
                             text=True, env={**os.environ, "PREFECT_API_URL": status["prefect_api_url"],
-                                            "PREFECT_API_AUTH_STRING": status["prefect_api_auth_string"]}, timeout=120)
+                                            "PREFECT_API_AUTH_STRING": status["prefect_api_auth_string"],
+                                            "COLUMNS": "200"}, timeout=120)  # rich cuts long names at 80
     for name in ("process-upload/process-upload", "nightly/nightly", "rerun/rerun", "process-pending/inbox-watcher",
                  "monthly-report/monthly-report", "quarterly-report/quarterly-report", "annual-report/annual-report"):
         assert name in listed.stdout.replace("│", " ")
