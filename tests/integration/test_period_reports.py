@@ -131,3 +131,21 @@ def test_a_republication_is_a_new_version_that_names_what_it_supersedes(w: World
     assert (meta["version"], meta["supersedes"]) == (2, "reports/2027-01/monthly.v1")
     assert "第2版，取代 reports/2027-01/monthly.v1" in w.svc.store.get(second[1]).decode()
     assert report_publish.versions(w.svc, parse_period("2027-Q1")) == []  # the quarter is its own series
+
+
+def test_the_monthly_flow_publishes_last_month_s_report_and_disclosure(w: World, prefect_harness) -> None:  # noqa: ANN001
+    from flows.reports import monthly_report
+    from tasks import prefect as ptasks
+
+    test_money.test_suzhou_worked_example_advance_cut_then_differential_settlement(w)
+    ptasks.use(w.svc)
+    try:
+        keys = monthly_report()  # the clock says 2026-11-26: October is the last complete month
+        again = monthly_report("2027-01")
+    finally:
+        ptasks.use(None)
+    assert keys == [f"reports/2026-10/monthly.v1.{f}" for f in ("xlsx", "html", "json", "md")] + [
+        "reports/2026-10/disclosure.v1.csv", "reports/2026-10/disclosure.v1.html"]
+    assert again[0] == "reports/2027-01/monthly.v1.xlsx"
+    report = json.loads(w.svc.store.get("reports/2027-01/monthly.v1.json"))
+    assert report["money"]["by_kind_fen"] == ledger_by_month(w.svc)["2027-01"][0]
