@@ -65,3 +65,16 @@ def test_the_html_report_opens_in_chromium_with_its_charts(sample_svc, page, scr
     assert page.locator("#version").inner_text().startswith("第1版")
     shot = screenshot(page, "period-report-monthly")
     assert shot.stat().st_size > 50_000
+
+
+def test_without_a_cjk_font_the_charts_refuse_and_say_how_to_install_one(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [f for f in font_manager.fontManager.ttflist if "CJK" not in f.name])
+    report_charts.cjk_font.cache_clear()
+    try:
+        with pytest.raises(report_charts.NoCJKFont, match="make system-deps"):
+            report_charts.cjk_font()
+    finally:
+        monkeypatch.undo()
+        report_charts.cjk_font.cache_clear()
+    assert "NotoSansCJK" in Path(report_charts.cjk_font().get_file()).name
