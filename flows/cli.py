@@ -526,6 +526,99 @@ def console_cmd(host: str = typer.Option("127.0.0.1", "--host"),
     port = port or s.console_port or 8780
     typer.echo(f"console at http://{host}:{port}/")
     serve(svc, host, port)
+# --- reports (issue 12 points 2, 3, 5): period reports and the public disclosure
+report_app = typer.Typer(help="Period reports (月报/季报/年报) and the public disclosure (公开)", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+class ReportFmt(StrEnum):
+    xlsx = "xlsx"
+    html = "html"
+    json = "json"
+    md = "md"
+
+
+class DisclosureFmt(StrEnum):
+    csv = "csv"
+    html = "html"
+
+
+def _period(text: str, kind: str | None):  # noqa: ANN202
+    from schemas.report_period import parse_period
+
+    try:
+        return parse_period(text, kind)  # type: ignore[arg-type]
+    except ValueError as exc:
+        typer.echo(f"skillsub report: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _report(text: str, kind: str, fmt: ReportFmt, out: Path | None, publish: bool) -> None:
+    from tasks import period_report, report_render
+    from tasks.report_charts import NoCJKFont
+
+    period = _period(text, kind)
+    try:
+        if publish:
+            from tasks.report_publish import publish as put
+
+            for key in put(_services(), period):
+                typer.echo(key)
+            return
+        data = report_render.render(period_report.build(_db_only(), period), fmt.value)
+    except NoCJKFont as exc:
+        typer.echo(f"skillsub report: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if out:
+        out.write_bytes(data)
+        typer.echo(f"wrote {out}", err=True)
+    elif fmt in (ReportFmt.xlsx,):
+        typer.echo("skillsub report: xlsx needs --out", err=True)
+        raise typer.Exit(2)
+    else:
+        sys.stdout.write(data.decode())
+
+
+_FMT = typer.Option(ReportFmt.html, "--format")
+_OUT = typer.Option(None, "--out")
+_PUBLISH = typer.Option(False, "--publish", help="write every format to reports/<period>/ in the bucket as a new version")
+
+
+@report_app.command("monthly")
+def report_monthly(month: str = typer.Option(..., "--month", help="YYYY-MM"), fmt: ReportFmt = _FMT,
+                   out: Path | None = _OUT, publish: bool = _PUBLISH) -> None:
+    """月报: the month's classes, people, attendance, findings, money by kind and fund, institutions."""
+    _report(month, "monthly", fmt, out, publish)
+
+
+@report_app.command("quarterly")
+def report_quarterly(quarter: str = typer.Option(..., "--quarter", help="YYYY-Qn"), fmt: ReportFmt = _FMT,
+                     out: Path | None = _OUT, publish: bool = _PUBLISH) -> None:
+    """季报: the same for a quarter."""
+    _report(quarter, "quarterly", fmt, out, publish)
+
+
+@report_app.command("annual")
+def report_annual(year: str = typer.Option(..., "--year", help="YYYY"), fmt: ReportFmt = _FMT,
+                  out: Path | None = _OUT, publish: bool = _PUBLISH) -> None:
+    """年报: the same for a year."""
+    _report(year, "annual", fmt, out, publish)
+
+
+@report_app.command("disclosure")
+def report_disclosure(period: str = typer.Option(..., "--period", help="YYYY-MM, YYYY-Qn or YYYY"),
+                      fmt: DisclosureFmt = typer.Option(DisclosureFmt.csv, "--format"), out: Path | None = _OUT) -> None:
+    """公开: fund use per institution and training type (classes, trainees, subsidy paid, recoveries); no personal data."""
+    from tasks import disclosure
+
+    svc, p = _db_only(), _period(period, None)
+    data = disclosure.rows(svc, p)
+    body = disclosure.to_csv(data) if fmt == DisclosureFmt.csv else disclosure.to_html(svc, p, data)
+    if out:
+        out.write_bytes(body)
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.write(body.decode().removeprefix("\ufeff"))
 
 
 if __name__ == "__main__":

@@ -335,12 +335,16 @@ ledger = Table(
     Column("seq", Integer, nullable=False),
     Column("idempotency_key", String(300), nullable=False),
     Column("run_id", String(64)),
+    # issue 12: the as-of date of the run that booked it, and the account it is paid from (migration 0011)
+    Column("booked_on", Date, nullable=False),
+    Column("fund", String(64), nullable=False),
     UniqueConstraint("idempotency_key", name="uq_ledger_idempotency_key"),
     UniqueConstraint("uscc", "class_id", "payee", "kind", "seq", name="uq_ledger_purpose"),
     CheckConstraint("(kind = 'advance' AND amount_fen > 0) OR (kind = 'settlement' AND amount_fen > 0) "
                     "OR (kind = 'recovery' AND amount_fen < 0)", name="sign_by_kind"),
     CheckConstraint("seq >= 1", name="seq_positive"),
     Index("ix_ledger_class", "uscc", "class_id"),
+    Index("ix_ledger_booked_on", "booked_on"),
 )
 # What a class has earned now, per payee (derived state, replaced on every settlement run).
 earned = Table(

@@ -10,14 +10,17 @@ import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from schemas.codes import TRAINING_TYPE
 
 POLICY_DIR = Path(__file__).parent / "policies"
 LEVELS = ("special", "5", "4", "3", "2", "1")
+# issue 12 point 1: the account subsidies are paid from unless a policy row names another (山西 "补贴资金发放台账")
+DEFAULT_FUND = "职业技能提升行动专账"
+Fund = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class PolicyError(ValueError):
@@ -41,6 +44,7 @@ class Amount(BaseModel):
     certificate_types: list[str] | None = None
     certificate_of_class_level: bool = False
     paid_to: Literal["employer", "payer", "institution"] = "payer"
+    fund: Fund | None = None  # the account this row is paid from; None: the policy's default
     clause: str
 
     @model_validator(mode="after")
@@ -70,6 +74,7 @@ class CertificateSubsidy(BaseModel):
     issued_from: date
     by_level_yuan: dict[str, Decimal]
     payers: list[Literal["institution", "employer", "free", "individual"]]
+    fund: Fund | None = None
     clause: str
 
 
@@ -82,6 +87,7 @@ class LivingAllowance(BaseModel):
     categories: list[str] = Field(default_factory=list)
     low_income_kinds: list[str] = Field(default_factory=list)
     payers: list[Literal["institution", "employer", "free", "individual"]] | None = None
+    fund: Fund | None = None
     clause: str
 
 
@@ -121,10 +127,22 @@ class PolicySettings(BaseModel):
     collusion_window_days: int = Field(365, ge=1)
 
 
+class Targets(BaseModel):
+    """The year's targets a department sets itself (optional `[targets]`); period reports show progress."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    trained: int | None = Field(None, ge=0)
+    certified: int | None = Field(None, ge=0)
+    classes: int | None = Field(None, ge=0)
+    subsidy_yuan: Decimal | None = Field(None, ge=0)
+
+
 class RegionPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     region: str
     name: str
+    fund: Fund = DEFAULT_FUND  # the default account of every amount row that names none
+    targets: Targets | None = None
     settings: PolicySettings = PolicySettings()
     amounts: list[Amount]
     certificate_subsidy: CertificateSubsidy | None = None
@@ -139,6 +157,18 @@ class RegionPolicy(BaseModel):
             if training_type in row.training_types:
                 return row
         return None
+
+    def fund_for(self, training_type: str, what: str = "training") -> str:
+        """The account an amount is paid from: `what` is a settlement line's kind (training | certificate |
+        living); an advance is paid from its training type's row."""
+        named = {"certificate": self.certificate_subsidy, "living": self.living_allowance}
+        row = named[what] if what in named else self.amount_for(training_type)
+        return (row.fund if row is not None else None) or self.fund
+
+    def funds(self) -> list[str]:
+        """Every account the policy names, the default first."""
+        named = [r.fund for r in self.amounts] + [x.fund for x in (self.certificate_subsidy, self.living_allowance) if x]
+        return list(dict.fromkeys([self.fund, *(f for f in named if f)]))
 
     def has_standard(self, training_type: str, level: str) -> bool:
         """FIL-NO-STANDARD: the policy alone names an amount (the catalogue is checked by the gate)."""

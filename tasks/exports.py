@@ -110,7 +110,8 @@ def trainees(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
     return out
 
 
-LEDGER_COLUMNS = ["entry_id", "created_at", "uscc", "class_id", "payee", "kind", "amount_yuan", "idempotency_key", "run_id"]
+LEDGER_COLUMNS = ["entry_id", "created_at", "booked_on", "fund", "uscc", "class_id", "payee", "kind", "amount_yuan",
+                  "idempotency_key", "run_id"]
 SETTLEMENT_COLUMNS = ["uscc", "class_id", "payee", "earned_yuan", "paid_yuan", "due_yuan", "status"]
 
 
@@ -123,7 +124,8 @@ def ledger(svc: Services, *, unmask: bool = False) -> list[dict[str, Any]]:
     lg = db.ledger
     with svc.engine.connect() as conn:
         rows = conn.execute(select(lg).order_by(lg.c.id)).mappings().all()
-    return [{"entry_id": r["id"], "created_at": str(r["created_at"]), "uscc": r["uscc"], "class_id": r["class_id"],
+    return [{"entry_id": r["id"], "created_at": str(r["created_at"]), "booked_on": str(r["booked_on"]), "fund": r["fund"],
+             "uscc": r["uscc"], "class_id": r["class_id"],
              "payee": _payee(r["payee"], r["payee_kind"], unmask), "kind": r["kind"],
              "amount_yuan": fen_to_yuan(r["amount_fen"]),
              "idempotency_key": r["idempotency_key"].replace(r["payee"], _payee(r["payee"], r["payee_kind"], unmask)),

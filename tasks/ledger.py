@@ -1,6 +1,7 @@
 """The append-only ledger: one entry per payment purpose, idempotent by its key.
 
-The key is (class, payee, kind, sequence number) — never the amount, so an amount that
+Every entry carries `booked_on` (the as-of date of the run that booked it) and `fund` (the account it is
+paid from, issue 12 point 1). The key is (class, payee, kind, sequence number) — never the amount, so an amount that
 goes A→B→A is still paid each time it changes. The database decides: a UNIQUE key and
 INSERT … ON CONFLICT DO NOTHING, so a retry or a concurrent run never writes twice.
 """
@@ -8,7 +9,7 @@ INSERT … ON CONFLICT DO NOTHING, so a retry or a concurrent run never writes t
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -48,6 +49,19 @@ def paid(conn: Connection, uscc: str, class_id: str) -> dict[str, int]:
     return dict(out)
 
 
+def paid_by_class_fund(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
+    """Signed sums per (payee, fund) of many classes: a settlement is differential per account."""
+    lg = db.ledger
+    out: dict[tuple[str, str], dict[tuple[str, str], int]] = defaultdict(dict)
+    for i in range(0, len(keys), 5_000):
+        for u, c, payee, fund, total in conn.execute(
+                select(lg.c.uscc, lg.c.class_id, lg.c.payee, lg.c.fund, func.sum(lg.c.amount_fen))
+                .where(tuple_(lg.c.uscc, lg.c.class_id).in_(keys[i:i + 5_000]))
+                .group_by(lg.c.uscc, lg.c.class_id, lg.c.payee, lg.c.fund)):
+            out[(u, c)][(payee, fund)] = int(total)
+    return dict(out)
+
+
 def paid_by_class(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
     """paid() of many classes in one query."""
     lg = db.ledger
@@ -75,22 +89,24 @@ def idempotency_key(uscc: str, class_id: str, payee: str, kind: str, seq: int) -
 
 
 def write(conn: Connection, uscc: str, class_id: str, payee: str, kind: str, amount_fen: int, run_id: str,
-          now: datetime, *, payee_kind: str = "organisation", seq: int | None = None) -> bool:
+          now: datetime, *, booked_on: date, fund: str, payee_kind: str = "organisation", seq: int | None = None) -> bool:
     """Append one entry; False when its key already exists (someone wrote this purpose first)."""
     lg = db.ledger
     if seq is None:
         seq = 1 + int(conn.execute(select(func.coalesce(func.max(lg.c.seq), 0)).where(
             lg.c.uscc == uscc, lg.c.class_id == class_id, lg.c.payee == payee, lg.c.kind == kind)).scalar_one())
     values = {"uscc": uscc, "class_id": class_id, "payee": payee, "payee_kind": payee_kind, "kind": kind, "amount_fen": amount_fen, "seq": seq,
-              "idempotency_key": idempotency_key(uscc, class_id, payee, kind, seq), "run_id": run_id, "created_at": now}
+              "idempotency_key": idempotency_key(uscc, class_id, payee, kind, seq), "run_id": run_id, "created_at": now,
+              "booked_on": booked_on, "fund": fund}
     stmt = (pg_insert(lg) if conn.dialect.name == "postgresql" else sqlite_insert(lg)).values(**values)
     return conn.execute(stmt.on_conflict_do_nothing().returning(lg.c.id)).first() is not None
 
 
-def write_many(conn: Connection, entries: list[tuple[str, str, str, str, int, str]], run_id: str, now: datetime, *,
-               seq: int | None = None) -> list[bool]:
-    """write() for many entries (uscc, class_id, payee, kind, amount_fen, payee_kind) in one batched
-    INSERT … ON CONFLICT DO NOTHING; per entry, False when its key already existed."""
+def write_many(conn: Connection, entries: list[tuple[str, str, str, str, int, str, str]], run_id: str, now: datetime, *,
+               booked_on: date, seq: int | None = None) -> list[bool]:
+    """write() for many entries (uscc, class_id, payee, kind, amount_fen, payee_kind, fund) in one batched
+    INSERT … ON CONFLICT DO NOTHING; per entry, False when its key already existed. Two entries of one
+    purpose in a batch (one payee paid from two funds) take consecutive sequence numbers."""
     lg = db.ledger
     if not entries:
         return []
@@ -103,11 +119,13 @@ def write_many(conn: Connection, entries: list[tuple[str, str, str, str, int, st
                 .where(tuple_(lg.c.uscc, lg.c.class_id).in_(keys[i:i + 5_000]))
                 .group_by(lg.c.uscc, lg.c.class_id, lg.c.payee, lg.c.kind))})
     rows = []
-    for uscc, class_id, payee, kind, amount_fen, payee_kind in entries:
+    for uscc, class_id, payee, kind, amount_fen, payee_kind, fund in entries:
         n = seq if seq is not None else 1 + seqs.get((uscc, class_id, payee, kind), 0)
+        if seq is None:
+            seqs[(uscc, class_id, payee, kind)] = n
         rows.append({"uscc": uscc, "class_id": class_id, "payee": payee, "payee_kind": payee_kind, "kind": kind,
                      "amount_fen": amount_fen, "seq": n, "idempotency_key": idempotency_key(uscc, class_id, payee, kind, n),
-                     "run_id": run_id, "created_at": now})
+                     "run_id": run_id, "created_at": now, "booked_on": booked_on, "fund": fund})
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(lg).on_conflict_do_nothing().returning(lg.c.idempotency_key)
     written = set(conn.execute(stmt, rows).scalars())  # SQLAlchemy sends it as multi-row INSERTs in pages

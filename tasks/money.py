@@ -54,10 +54,10 @@ def pay_and_settle(svc: Services, as_of: date, run_id: str) -> MoneyRun:
     advances, finals = settle.due_classes(svc, as_of)
     size = svc.settings.money_batch_classes
     for i in range(0, len(advances), size):  # in key order, as a class-by-class run would
-        paid = settle.pay_advances(svc, advances[i:i + size], run_id)
+        paid = settle.pay_advances(svc, advances[i:i + size], run_id, booked_on=as_of)
         out.advances_paid += [(u, c, paid[(u, c)]) for u, c in advances[i:i + size] if (u, c) in paid]
     for i in range(0, len(finals), size):
-        out.settled += settle.settle_classes(svc, finals[i:i + size], run_id)
+        out.settled += settle.settle_classes(svc, finals[i:i + size], run_id, booked_on=as_of)
     out.unbalanced = svc.gate().ledger_balances()
     if out.unbalanced:
         log.error("ledger does not balance for %d payees: %s", len(out.unbalanced), out.unbalanced[:5])

@@ -34,19 +34,22 @@ class Settled:
     exclusions: dict[str, set[str]] = field(default_factory=dict)
 
 
-def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_run: bool = False) -> Settled:
+def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_run: bool = False,
+                 booked_on: date | None = None) -> Settled:
     """Compute what the class earned per payee now and write the difference to what was paid
     (a dry run computes the same and rolls everything back)."""
-    return settle_classes(svc, [(uscc, class_id)], run_id, dry_run=dry_run)[0]
+    return settle_classes(svc, [(uscc, class_id)], run_id, dry_run=dry_run, booked_on=booked_on)[0]
 
 
-def settle_classes(svc: Services, keys: list[Key], run_id: str, *, dry_run: bool = False) -> list[Settled]:
+def settle_classes(svc: Services, keys: list[Key], run_id: str, *, dry_run: bool = False,
+                   booked_on: date | None = None) -> list[Settled]:
     """settle_class for many classes in one transaction: the facts of all of them read with a few set
-    queries, the pure engine run in memory class by class, every write batched."""
+    queries, the pure engine run in memory class by class, every write batched. Entries are booked on
+    `booked_on` (the run's as-of date; by default today in Asia/Shanghai)."""
     with svc.engine.connect() as conn:
         tx = conn.begin()
         try:
-            result = _settle(svc, conn, keys, run_id)
+            result = _settle(svc, conn, keys, run_id, booked_on or svc.now().date())
         except BaseException:
             tx.rollback()
             raise
@@ -57,7 +60,7 @@ def settle_classes(svc: Services, keys: list[Key], run_id: str, *, dry_run: bool
         return result
 
 
-def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str) -> list[Settled]:
+def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str, booked_on: date) -> list[Settled]:
     now = svc.now()
     ledger.lock_classes(conn, keys)
     found = facts.classes_facts(conn, keys)
@@ -73,7 +76,7 @@ def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str) -> li
     by_person = facts.person_classes(conn, ids, s.min_attendance_ratio, blocked=())  # `blocked` applied per class below
     existing = _settlement_findings(conn, free)
     frozen = _frozen_lines(conn, free)
-    already_of = ledger.paid_by_class(conn, free)
+    already_fund_of = ledger.paid_by_class_fund(conn, free)
     people_of = ledger.person_payees_by_class(conn, free)
     stored, entries, out = [], [], {}
     for key in free:
@@ -90,7 +93,10 @@ def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str) -> li
             elif not codes[t.id_number]:
                 lines += trainee_lines(svc.policy, cls, t)
         earned = earned_by_payee(lines)
-        already = already_of.get(key, {})
+        already_f = already_fund_of.get(key, {})
+        already: dict[str, int] = {}
+        for (payee, _), v in already_f.items():
+            already[payee] = already.get(payee, 0) + v
         for payee in already:
             earned.setdefault(payee, 0)
         people = {line.payee for line in lines if line.payee_is_person} | people_of.get(key, set())
@@ -99,16 +105,22 @@ def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str) -> li
         for line in lines:
             per_trainee[line.id_number] = per_trainee.get(line.id_number, 0) + line.amount_fen
         out[key] = Settled(*key, "settled", earned, per_trainee=per_trainee, exclusions=codes)
-        for payee, due in dues(earned, already).items():
+        # differential per payee and fund: a payee paid from two accounts is settled on each (issue 12)
+        earned_f: dict[tuple[str, str], int] = {}
+        for line in lines:
+            pf = (line.payee, svc.policy.fund_for(cls.training_type, line.what))
+            earned_f[pf] = earned_f.get(pf, 0) + line.amount_fen
+        for (payee, fund), due in dues(earned_f, already_f).items():
             entries.append((key, payee, "settlement" if due > 0 else "recovery", due,
-                            "person" if payee in people else "organisation"))
+                            "person" if payee in people else "organisation", fund))
     _store_earned(conn, stored, run_id, now)
-    written = ledger.write_many(conn, [(*k, payee, kind, due, pk) for k, payee, kind, due, pk in entries], run_id, now)
-    for (key, payee, kind, due, _), ok in zip(entries, written, strict=True):
+    written = ledger.write_many(conn, [(*k, payee, kind, due, pk, fund) for k, payee, kind, due, pk, fund in entries],
+                                run_id, now, booked_on=booked_on)
+    for (key, payee, kind, due, *_), ok in zip(entries, written, strict=True):
         if ok:
             out[key].entries.append((payee, kind, due))
     _notes(conn, "SET-RECOVERY", [(*key, None, {"payee": payee, "amount_fen": due})
-                                  for (key, payee, kind, due, _), ok in zip(entries, written, strict=True)
+                                  for (key, payee, kind, due, *_), ok in zip(entries, written, strict=True)
                                   if ok and kind == "recovery"], run_id, now)
     return [out.get(k) or Settled(*k, "held" if k in held else "unknown") for k in keys]
 
@@ -247,14 +259,17 @@ def projections(svc: Services, conn: Connection, keys: list[Key]) -> dict[Key, t
     return out
 
 
-def pay_advance(svc: Services, uscc: str, class_id: str, run_id: str) -> int:
+def pay_advance(svc: Services, uscc: str, class_id: str, run_id: str, *, booked_on: date | None = None) -> int:
     """Pay an accepted advance claim once the class has no open hold; 0 when nothing is due."""
-    return pay_advances(svc, [(uscc, class_id)], run_id).get((uscc, class_id), 0)
+    return pay_advances(svc, [(uscc, class_id)], run_id, booked_on=booked_on).get((uscc, class_id), 0)
 
 
-def pay_advances(svc: Services, keys: list[Key], run_id: str) -> dict[Key, int]:
-    """pay_advance for many classes in one transaction; returns the classes paid now with their amount."""
+def pay_advances(svc: Services, keys: list[Key], run_id: str, *, booked_on: date | None = None) -> dict[Key, int]:
+    """pay_advance for many classes in one transaction; returns the classes paid now with their amount.
+    Booked on `booked_on` (the run's as-of date; by default the day it is processed, Asia/Shanghai), from
+    the fund of the class's amount row."""
     now = svc.now()
+    booked_on = booked_on or now.date()
     c, lg = db.claims, db.ledger
     with svc.engine.begin() as conn:
         ledger.lock_classes(conn, keys)
@@ -277,8 +292,9 @@ def pay_advances(svc: Services, keys: list[Key], run_id: str) -> dict[Key, int]:
             elif not d.rejected and d.approved_fen > 0:  # an approved 0 writes nothing and is no advance
                 due.append((key, d.approved_fen))
         _notes(conn, "ADV-HELD", waiting, run_id, now)
-        written = ledger.write_many(conn, [(*k, k[0], "advance", fen, "organisation") for k, fen in due], run_id, now,
-                                    seq=1)
+        written = ledger.write_many(conn, [(*k, k[0], "advance", fen, "organisation",
+                                            svc.policy.fund_for(found[k].training_type)) for k, fen in due],
+                                    run_id, now, booked_on=booked_on, seq=1)
         paid = {k: fen for (k, fen), ok in zip(due, written, strict=True) if ok}
         _resolve(conn, list(paid), ("ADV-HELD",), now)
         return paid

@@ -138,8 +138,10 @@ def test_deployments_schedule_and_an_auditor_rerun_through_the_prefect_api(stack
     env, status = stack
     listed = subprocess.run([str(Path(sys.executable).parent / "prefect"), "deployment", "ls"], capture_output=True,
                             text=True, env={**os.environ, "PREFECT_API_URL": status["prefect_api_url"],
-                                            "PREFECT_API_AUTH_STRING": status["prefect_api_auth_string"]}, timeout=120)
-    for name in ("process-upload/process-upload", "nightly/nightly", "rerun/rerun", "process-pending/inbox-watcher"):
+                                            "PREFECT_API_AUTH_STRING": status["prefect_api_auth_string"],
+                                            "COLUMNS": "200"}, timeout=120)  # rich cuts long names at 80
+    for name in ("process-upload/process-upload", "nightly/nightly", "rerun/rerun", "process-pending/inbox-watcher",
+                 "monthly-report/monthly-report", "quarterly-report/quarterly-report", "annual-report/annual-report"):
         assert name in listed.stdout.replace("│", " ")
     schedule = _api(env, status, """
 import asyncio, json
@@ -152,6 +154,22 @@ async def main():
 asyncio.run(main())
 """)
     assert json.loads(schedule) == {"cron": "0 2 * * *", "timezone": "Asia/Shanghai"}
+    reports = _api(env, status, """
+import asyncio, json
+from prefect.client.orchestration import get_client
+async def main():
+    async with get_client() as c:
+        out = {}
+        for name in ("monthly-report/monthly-report", "quarterly-report/quarterly-report", "annual-report/annual-report"):
+            s = (await c.read_deployment_by_name(name)).schedules[0].schedule
+            out[name] = [s.cron, s.timezone]
+        print(json.dumps(out))
+asyncio.run(main())
+""")
+    assert json.loads(reports) == {  # issue 12: the period reports on their schedules, Shanghai time
+        "monthly-report/monthly-report": ["0 6 5 * *", "Asia/Shanghai"],
+        "quarterly-report/quarterly-report": ["0 6 10 1,4,7,10 *", "Asia/Shanghai"],
+        "annual-report/annual-report": ["0 6 20 1 *", "Asia/Shanghai"]}
     state = _run_deployment(env, status, "rerun/rerun", {"stage": "all", "institution": "913205000000000000",
                                                          "dry_run": True, "auditor": "审计员", "reason": "policy check"},
                             wait=True)

@@ -150,6 +150,19 @@ def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed,
     ledger = list(csv.DictReader(io.StringIO(skillsub(env, "export", "ledger").stdout)))
     assert sorted((r["kind"], r["amount_yuan"]) for r in ledger) == [("settlement", "1500.00"), ("settlement", "1500.00")]
     assert p[1] not in json.dumps(ledger) and any("********" in r["payee"] for r in ledger)
+    assert {(r["booked_on"], r["fund"]) for r in ledger} == {(AFTER.isoformat(), "职业技能提升行动专账")}  # issue 12
+    month = f"{AFTER:%Y-%m}"
+    monthly = skillsub(env, "report", "monthly", "--month", month, "--format", "json")
+    assert monthly.returncode == 0, monthly.stderr
+    assert json.loads(monthly.stdout)["money"]["by_kind_fen"] == {"advance": 0, "settlement": 300000, "recovery": 0}
+    assert skillsub(env, "report", "monthly", "--month", f"{AFTER.year}-Q1").returncode == 2
+    published = [skillsub(env, "report", "monthly", "--month", month, "--publish").stdout.split() for _ in range(2)]
+    first = int(published[0][0].removeprefix(f"reports/{month}/monthly.v").removesuffix(".xlsx"))  # the bucket is shared
+    assert published[1][0] == f"reports/{month}/monthly.v{first + 1}.xlsx"  # a re-publication is a new version
+    again = s3.get_object(Bucket="skillsub", Key=f"reports/{month}/monthly.v{first + 1}.html")["Body"].read().decode()
+    assert f"第{first + 1}版，取代 reports/{month}/monthly.v{first}" in again
+    public = skillsub(env, "report", "disclosure", "--period", month)
+    assert public.returncode == 0 and "3000.00" in public.stdout and p[1] not in public.stdout
     unmasked = json.loads(skillsub(env, "export", "settlements", "--format", "json", "--unmask").stdout)
     assert {r["payee"] for r in unmasked} == {A, p[1]} and {r["status"] for r in unmasked} == {"settled"}
 

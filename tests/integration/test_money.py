@@ -219,7 +219,8 @@ def test_the_ledger_refuses_updates_deletes_and_wrong_signs(w: World) -> None:
         refuses_change(w.svc.engine, sql)
     with pytest.raises(IntegrityError), w.svc.engine.begin() as conn:
         conn.execute(text("INSERT INTO ledger (uscc, class_id, payee, payee_kind, kind, amount_fen, seq, idempotency_key, "
-                          "created_at) VALUES (:u, 'S-1', :u, 'organisation', 'settlement', -5, 9, 'x', CURRENT_TIMESTAMP)"),
+                          "created_at, booked_on, fund) VALUES (:u, 'S-1', :u, 'organisation', 'settlement', -5, 9, 'x', CURRENT_TIMESTAMP, "
+                          "CURRENT_DATE, '职业技能提升行动专账')"),
                      {"u": A})
 
 
@@ -229,7 +230,8 @@ def test_the_settlement_gate_catches_money_written_outside_the_rules(w: World) -
     nightly(w)
     with w.svc.engine.begin() as conn:  # an entry no settlement computed
         conn.execute(text("INSERT INTO ledger (uscc, class_id, payee, payee_kind, kind, amount_fen, seq, idempotency_key, "
-                          "created_at) VALUES (:u, 'S-1', :u, 'organisation', 'settlement', 100, 9, 'rogue', CURRENT_TIMESTAMP)"),
+                          "created_at, booked_on, fund) VALUES (:u, 'S-1', :u, 'organisation', 'settlement', 100, 9, 'rogue', CURRENT_TIMESTAMP, "
+                          "CURRENT_DATE, '职业技能提升行动专账')"),
                      {"u": A})
     broken = w.svc.gate().ledger_balances()
     assert [(b["class_id"], b["earned_fen"], b["paid_fen"]) for b in broken] == [("S-1", 150000, 150100)]

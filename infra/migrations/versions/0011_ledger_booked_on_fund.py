@@ -1,0 +1,63 @@
+"""Ledger entries carry their business date and fund (issue 12 point 1): `booked_on`, the as-of date of the
+run that booked the entry, and `fund`, the account it is paid from (named in the region policy).
+
+Existing entries are backfilled once with the append-only triggers lifted: `booked_on` is the date of
+`created_at` (every write path stamps it with the Asia/Shanghai clock, Services.now), `fund` the configured
+region policy's default fund.
+
+Revision ID: 0011
+Revises: 0010
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from infra import appendonly
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def _default_fund() -> str:
+    from schemas.policy import DEFAULT_FUND
+
+    try:
+        from infra.settings import Settings
+
+        return Settings().region_policy.fund
+    except Exception:  # noqa: BLE001 - a migration must not need a full configuration
+        return DEFAULT_FUND
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    dialect = bind.dialect.name
+    # added nullable, backfilled, then NOT NULL
+    op.add_column('ledger', sa.Column('booked_on', sa.Date(), nullable=True))
+    op.add_column('ledger', sa.Column('fund', sa.String(length=64), nullable=True))
+    if bind.execute(sa.text("SELECT count(*) FROM ledger")).scalar_one():
+        appendonly.drop(op.execute, dialect, 'ledger')
+        booked = "CAST(created_at AS date)" if dialect == "postgresql" else "date(created_at)"
+        bind.execute(sa.text(f"UPDATE ledger SET booked_on = {booked}, fund = :fund"), {"fund": _default_fund()})
+        appendonly.create(op.execute, dialect, 'ledger')
+    if dialect == "postgresql":
+        op.alter_column('ledger', 'booked_on', nullable=False)
+        op.alter_column('ledger', 'fund', nullable=False)
+    else:  # SQLite sets NOT NULL only by copying the table, which drops its triggers: lifted and put back
+        appendonly.drop(op.execute, dialect, 'ledger')
+        with op.batch_alter_table('ledger', schema=None) as batch_op:
+            batch_op.alter_column('booked_on', existing_type=sa.Date(), nullable=False)
+            batch_op.alter_column('fund', existing_type=sa.String(length=64), nullable=False)
+        appendonly.create(op.execute, dialect, 'ledger')
+    op.create_index('ix_ledger_booked_on', 'ledger', ['booked_on'])
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    op.drop_index('ix_ledger_booked_on', table_name='ledger')
+    appendonly.drop(op.execute, dialect, 'ledger')
+    with op.batch_alter_table('ledger', schema=None) as batch_op:
+        batch_op.drop_column('fund')
+        batch_op.drop_column('booked_on')
+    appendonly.create(op.execute, dialect, 'ledger')
