@@ -289,7 +289,7 @@ def decision_preview(svc: Services, finding_id: int, decision: str) -> Preview:
                 ta.c.uscc == key[0], ta.c.class_id == key[1], ta.c.id_number == row["id_number"])).scalar_one()
             conn.execute(insert(db.decisions).values(finding_id=finding_id, decision=decision, auditor="preview",
                                                      reason="preview", at=svc.now()))
-            [settled] = _settle(svc, conn, [key], "preview")
+            [settled] = _settle(svc, conn, [key], "preview", svc.now().date())
         finally:
             tx.rollback()
     moves = [{"payee": logmask.mask_text(p), "kind": k, "amount": yuan(a), "fen": a}
