@@ -426,12 +426,14 @@ def review(finding_id: int = typer.Argument(..., help="the finding to decide"),
         typer.echo("skillsub: give exactly one of --confirm, --dismiss or --escalate", err=True)
         raise typer.Exit(2)
     try:
-        done = decide(_db_only(), finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
+        done = decide(_store_or_db_only(), finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
                       auditor)
     except ReviewRefused as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"finding {finding_id} ({done['rule_code']}) {done['status']} by {auditor}")
+    if done.get("rating_change"):  # issue 12.6: a confirmed fraud downgrades the institution at once
+        typer.echo(f"{done['uscc']} credit rating {done['rating_change']['previous']} → {done['rating_change']['rating']}")
 
 
 def _db_only():  # noqa: ANN202
@@ -463,6 +465,63 @@ def demo() -> None:
     except DemoStuck as exc:
         typer.echo(f"skillsub demo: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+# --- credit (issue 12.6): institution ratings A/B/C/D
+credit_app = typer.Typer(help="Institution credit ratings (信用等级 A/B/C/D)", no_args_is_help=True)
+app.add_typer(credit_app, name="credit")
+
+
+@credit_app.command("recompute")
+def credit_recompute(month: str = typer.Option(..., "--month", help="the month rated, YYYY-MM")) -> None:
+    """Rate every institution from its record for a month (the monthly publication; a second run writes nothing)."""
+    from flows.credit import credit_monthly
+    from tasks import prefect as ptasks
+    from tasks.credit import CreditRefused, month_bounds
+
+    try:
+        month_bounds(month)
+    except CreditRefused as exc:
+        typer.echo(f"skillsub: --month: {exc}", err=True)
+        raise typer.Exit(2) from None
+    ptasks.use(_db_only())
+    typer.echo(json.dumps(credit_monthly(month), ensure_ascii=False, indent=1))
+
+
+@credit_app.command("show")
+def credit_show(uscc: str | None = typer.Argument(None, help="one institution's history (default: every current rating)")) -> None:
+    """Current ratings with their reasons, or one institution's rating history."""
+    from tasks.credit import show
+
+    typer.echo(json.dumps(show(_db_only(), uscc), ensure_ascii=False, indent=1, default=str))
+
+
+@credit_app.command("override")
+def credit_override(uscc: str = typer.Argument(..., help="the institution"),
+                    rating: str = typer.Option(..., "--rating", help="A, B, C or D (D blacklists)"),
+                    reason: str = typer.Option("", "--reason", help="why (required; kept in the audit log)"),
+                    auditor: str = typer.Option(..., "--auditor", help="who decides (kept in the audit log)")) -> None:
+    """Set an institution's rating by an auditor's decision; it is the starting point of later publications."""
+    from tasks.credit import CreditRefused, override
+
+    try:
+        change = override(_db_only(), uscc, rating, reason, auditor)
+    except CreditRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{change.uscc}: {change.previous} → {change.rating} by {auditor}")
+
+
+def _store_or_db_only():  # noqa: ANN202
+    """The configured object store when there is one (a confirmed fraud's 重大情况专报 goes to the bucket),
+    else the database alone."""
+    from infra.bootstrap import bootstrap
+    from infra.settings import SettingsError
+
+    try:
+        return bootstrap(_settings())
+    except SettingsError:
+        return _db_only()
 
 
 if __name__ == "__main__":
