@@ -426,14 +426,18 @@ def review(finding_id: int = typer.Argument(..., help="the finding to decide"),
         typer.echo("skillsub: give exactly one of --confirm, --dismiss or --escalate", err=True)
         raise typer.Exit(2)
     try:
-        done = decide(_store_or_db_only(), finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
-                      auditor)
+        svc, has_store = _store_or_db_only()
+        done = decide(svc, finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
+                      auditor, publish=has_store)
     except ReviewRefused as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"finding {finding_id} ({done['rule_code']}) {done['status']} by {auditor}")
     if done.get("rating_change"):  # issue 12.6: a confirmed fraud downgrades the institution at once
         typer.echo(f"{done['uscc']} credit rating {done['rating_change']['previous']} → {done['rating_change']['rating']}")
+    if done["status"] == "confirmed" and not has_store:
+        typer.echo("skillsub: no object store configured: the special report (重大情况专报) waits for "
+                   "`skillsub special publish`", err=True)
 
 
 def _db_only():  # noqa: ANN202
@@ -513,15 +517,28 @@ def credit_override(uscc: str = typer.Argument(..., help="the institution"),
 
 
 def _store_or_db_only():  # noqa: ANN202
-    """The configured object store when there is one (a confirmed fraud's 重大情况专报 goes to the bucket),
-    else the database alone."""
+    """(services, True) with the configured object store when there is one (a confirmed fraud's 重大情况专报
+    goes to the bucket), else (database-only services, False)."""
     from infra.bootstrap import bootstrap
     from infra.settings import SettingsError
 
     try:
-        return bootstrap(_settings())
+        return bootstrap(_settings()), True
     except SettingsError:
-        return _db_only()
+        return _db_only(), False
+
+
+special_app = typer.Typer(help="Special reports (重大情况专报)", no_args_is_help=True)
+app.add_typer(special_app, name="special")
+
+
+@special_app.command("publish")
+def special_publish() -> None:
+    """Publish every confirmed fraud and big recovery order not reported yet to reports/special/."""
+    from tasks.special import publish_missing
+
+    for key in publish_missing(_services()):
+        typer.echo(key)
 
 
 if __name__ == "__main__":

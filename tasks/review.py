@@ -25,8 +25,9 @@ class ReviewRefused(Exception):
     """The decision cannot be recorded; the message says why in one line."""
 
 
-def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: str) -> dict:
-    """Record `confirm` or `dismiss` for an open hold, or `escalate` a counterpart warning; returns the finding."""
+def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: str, *, publish: bool = True) -> dict:
+    """Record `confirm` or `dismiss` for an open hold, or `escalate` a counterpart warning; returns the finding.
+    `publish=False` (no object store at hand) leaves a confirmation's special report to special.publish_missing."""
     if decision not in ("confirm", "dismiss", "escalate"):
         raise ReviewRefused("decision is confirm, dismiss or escalate")
     if not reason.strip() or not auditor.strip():
@@ -45,7 +46,7 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
             out = _decide(conn, svc, row, decision, reason.strip(), auditor.strip())
     # a hold released or escalated changes the row; the institution's answer says so (issue 11.3)
     standing.reanswer(svc, [(row["uscc"], row["class_id"], row["id_number"])])
-    if out.get("status") == "confirmed":  # 重大情况专报 at once (issue 12.4), after the decision is committed
+    if publish and out.get("status") == "confirmed":  # 重大情况专报 at once (issue 12.4), after the decision is committed
         special.publish_fraud(svc, finding_id, out.get("rating_change"))
     return out
 

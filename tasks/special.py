@@ -16,7 +16,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, func, literal, select
+from sqlalchemy import String, and_, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -178,3 +178,21 @@ def publish_recoveries(svc: Services, keys: list[Key]) -> list[str]:
                 out.append(key)
     return out
 
+
+
+def publish_missing(svc: Services) -> list[str]:
+    """Every confirmed fraud and every recovery order above the threshold not reported yet (a decision taken
+    where no object store was configured, a write that failed): reported now."""
+    f, d, lg, sr = db.findings, db.decisions, db.ledger, db.special_reports
+    threshold = int(svc.policy.settings.special_report_recovery_yuan * Decimal(100))
+    with svc.engine.connect() as conn:
+        frauds = conn.execute(select(d.c.finding_id).join(f, f.c.id == d.c.finding_id).where(
+            d.c.decision == "confirm", f.c.uscc.is_not(None),
+            ~select(sr.c.id).where(sr.c.event_key == literal("fraud:finding:", String) + cast(
+                d.c.finding_id, String)).exists()).order_by(d.c.finding_id)).scalars().all()
+        classes = conn.execute(select(lg.c.uscc, lg.c.class_id).where(
+            lg.c.kind == "recovery", -lg.c.amount_fen > threshold,
+            ~select(sr.c.id).where(sr.c.event_key == literal("recovery:", String) + lg.c.idempotency_key).exists())
+            .distinct()).all()
+    out = [k for k in (publish_fraud(svc, i) for i in frauds) if k]
+    return out + publish_recoveries(svc, [tuple(k) for k in classes])

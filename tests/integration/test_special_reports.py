@@ -140,3 +140,14 @@ def test_inside_a_flow_run_the_report_is_also_a_markdown_artifact_with_ids_maske
     assert artifact.type == "markdown" and artifact.data.startswith("# 重大情况专报")
     assert f"fraud-finding-{hold['id']}" in artifact.data and hold["id_number"] not in artifact.data
     assert PHONE not in artifact.data
+
+
+def test_a_report_left_unpublished_is_published_later_once(w: World) -> None:
+    _threshold(w, "1000")
+    w.file_class("A-1", sessions=0)
+    w.upload(A, "roster", [w.roster_row("A-1", x, PHONE) for x in people(3)])
+    hold = w.findings("ENR-SHARED-PHONE")[0]
+    review(w.svc, hold["id"], "confirm", "forged roster", "审计员 王", publish=False)  # no object store at hand
+    assert _reports(w) == {}
+    assert special.publish_missing(w.svc) == [f"reports/special/{DAY}/fraud-finding-{hold['id']}"]
+    assert special.publish_missing(w.svc) == [] and len(_reports(w)) == 2
