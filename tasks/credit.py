@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select
+from sqlalchemy import and_, case, func, insert, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -64,10 +64,11 @@ def current_ratings(conn: Connection) -> dict[str, str]:
     return {u: rating for u, rating in rows}
 
 
-def blacklisted(conn: Connection) -> set[str]:
+def blacklisted(conn: Connection, ratings: dict[str, str] | None = None) -> set[str]:
     """Institutions barred from subsidised training: the registry's 是否禁入, or rated D."""
     flagged = set(conn.execute(select(db.institutions.c.uscc).where(db.institutions.c.blacklisted.is_(True))).scalars())
-    return flagged | {u for u, rating in current_ratings(conn).items() if is_blacklisted(rating)}
+    ratings = current_ratings(conn) if ratings is None else ratings
+    return flagged | {u for u, rating in ratings.items() if is_blacklisted(rating)}
 
 
 def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
@@ -170,6 +171,8 @@ def after_confirmed_fraud(conn: Connection, svc: Services, finding: Any, auditor
     if not uscc:
         return None
     r = db.credit_ratings
+    if conn.dialect.name == "postgresql":  # two confirmations at once for one institution: one after the other
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"credit:{uscc}"})
     current = current_ratings(conn).get(uscc)
     if current is None:
         return None

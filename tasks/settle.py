@@ -270,7 +270,8 @@ def pay_advances(svc: Services, keys: list[Key], run_id: str) -> dict[Key, int]:
             facts.of(lg, list(claims)), lg.c.kind == "advance").distinct()).all())
         held = facts.held_classes(conn, list(claims))
         # 信用支付 (issue 12.6): only the policy's ratings receive an advance; a blacklisted institution none
-        ratings, barred, allowed = credit.current_ratings(conn), credit.blacklisted(conn), svc.policy.credit.advance_ratings
+        ratings, allowed = credit.current_ratings(conn), svc.policy.credit.advance_ratings
+        barred = credit.blacklisted(conn, ratings)
         waiting, no_credit, due = [], [], []
         for key, claim in claims.items():
             if key not in found or key in already:

@@ -14,7 +14,7 @@ from tasks import credit, exports
 from tasks.credit import CreditRefused, current_ratings, override, recompute
 from tasks.money import pay_and_settle
 from tasks.review import review
-from tests.integration.world import START, A, B, C, World, people
+from tests.integration.world import ASSESSOR, START, A, B, C, World, people
 
 AFTER = START + timedelta(days=10)
 
@@ -139,3 +139,13 @@ def test_the_monthly_publication_rates_from_the_record_once_and_audits_only_chan
     assert recompute(w.svc, "2026-11") == [] and len(_credit_audit(w)) == 1
     [history] = credit.show(w.svc, A)
     assert (history["source"], history["rating"], history["previous"]) == ("monthly", "B", "A")
+
+
+def test_an_assessor_rated_d_no_longer_assesses_for_a_subsidy(w: World) -> None:
+    p = people(2)
+    w.file_class("A-1")
+    w.enrol("A-1", p)
+    assert "ASM-ASSESSOR" not in w.codes(w.upload(A, "assessment", [w.exam("A-1", p[0])]))
+    override(w.svc, ASSESSOR, "D", "评价机构违规出具证书 (苏州 (十九) 退出机制)", "审计员 赵")
+    flagged = w.verdicts(w.upload(A, "assessment", [w.exam("A-1", p[1])]))[2]
+    assert flagged[0] == "accepted_flagged" and "ASM-ASSESSOR" in flagged[1]
