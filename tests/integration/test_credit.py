@@ -149,3 +149,20 @@ def test_an_assessor_rated_d_no_longer_assesses_for_a_subsidy(w: World) -> None:
     override(w.svc, ASSESSOR, "D", "评价机构违规出具证书 (苏州 (十九) 退出机制)", "审计员 赵")
     flagged = w.verdicts(w.upload(A, "assessment", [w.exam("A-1", p[1])]))[2]
     assert flagged[0] == "accepted_flagged" and "ASM-ASSESSOR" in flagged[1]
+
+
+def test_the_monthly_record_counts_exams_certificates_and_rejected_rows(w: World) -> None:
+    from tests.integration.test_money import run_class
+
+    run_class(w, "B-1", [w.roster_row("B-1", x, f"1390000000{i}", payer="free")
+                         for i, x in enumerate(people(2, offset=300))], uscc=B)
+    bad = w.upload(B, "roster", [w.roster_row("B-1", "110105199001011234", "13900000009")])  # check digit wrong
+    assert w.verdicts(bad)[2][0] == "rejected"
+    assert recompute(w.svc, "2027-01") == []  # B stays B: 75 + 2 (all passed) + 4 (all certified) − 20 × 1/23 ≈ 80
+    [row] = credit.show(w.svc, B)
+    with w.svc.engine.connect() as conn:
+        evidence = json.loads(conn.execute(select(db.credit_ratings.c.evidence).where(
+            db.credit_ratings.c.uscc == B)).scalar_one())
+    assert evidence["assessed"] == {"assessed": 2, "passed": 2, "certified": 2}
+    assert evidence["rows"]["rejected"] == 1 and evidence["rows"]["total"] == 23  # 1 filing + 5 sessions + 2 + 10 check-ins + 2 + 2 + 1
+    assert "考核合格率 100.0%（目标 80.0%）" in row["reason_zh"] and "rejected rows 4.3% (1/23)" in row["reason_en"]
