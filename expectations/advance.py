@@ -4,9 +4,10 @@ once per class, not while the class is held. The projection comes from the money
 from __future__ import annotations
 
 from expectations.checks import RowCheck
+from expectations.credit import CURRENT_RATING
 
 _CLASS_HELD = """EXISTS (SELECT 1 FROM findings f WHERE f.uscc = b.uscc AND f.class_id = b.class_id
-    AND f.effect = 'hold_class' AND f.status = 'open' AND f.rule_code NOT IN ('ADV-HELD', 'SET-HELD'))"""
+    AND f.effect = 'hold_class' AND f.status = 'open' AND f.rule_code NOT IN ('ADV-HELD', 'SET-HELD', 'ADV-CREDIT'))"""
 
 
 def advance_checks() -> list[RowCheck]:
@@ -27,4 +28,10 @@ def advance_checks() -> list[RowCheck]:
         RowCheck("ADV-HELD", "no open hold on the class", f"""
             SELECT b.row_no, b.class_id FROM {{batch}} AS b
             WHERE b.upload_id = $upload AND b.kind = 'advance' AND {_CLASS_HELD}"""),
+        # 信用支付 (issue 12.6): the institution's current rating must be one the policy pays in advance
+        RowCheck("ADV-CREDIT", "institution's rating receives advances", f"""
+            SELECT b.row_no, b.class_id, 'rating ' || {CURRENT_RATING.format(i="i")} AS detail FROM {{batch}} AS b
+            JOIN institutions i ON i.uscc = b.uscc
+            WHERE b.upload_id = $upload AND b.kind = 'advance' AND (i.blacklisted = $true
+                OR {CURRENT_RATING.format(i="i")} NOT IN ($advance_ratings))"""),
     ]

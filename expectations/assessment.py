@@ -10,6 +10,7 @@ from expectations.checks import (
     once_per_file,
     unknown_class_check,
 )
+from expectations.credit import BLACKLISTED
 from schemas.assessment import AssessmentRow
 
 
@@ -41,11 +42,11 @@ def assessment_checks() -> list[ColumnCheck | RowCheck]:
         # 苏州 (十九) 评价机构信用管理制度和退出机制: only a registered assessment institution that is not
         # barred may assess; an enterprise registered for its own evaluation (自主评价, (四)6) may assess
         # its own employees.
-        RowCheck("ASM-ASSESSOR", "assessed by a registered assessment institution", """
-            SELECT b.row_no, b.class_id, b.id_number, b.assessor_uscc AS detail FROM {batch} AS b
+        RowCheck("ASM-ASSESSOR", "assessed by a registered assessment institution", f"""
+            SELECT b.row_no, b.class_id, b.id_number, b.assessor_uscc AS detail FROM {{batch}} AS b
             LEFT JOIN institutions i ON i.uscc = b.assessor_uscc
             WHERE b.upload_id = $upload AND b.assessor_uscc IS NOT NULL AND (
-                i.uscc IS NULL OR i.blacklisted = $true OR (i.kind <> 'assessor' AND NOT (
+                i.uscc IS NULL OR {BLACKLISTED.format(i="i")} OR (i.kind <> 'assessor' AND NOT (
                     i.self_evaluation = $true AND EXISTS (
                         SELECT 1 FROM enrolments e WHERE e.uscc = b.uscc AND e.class_id = b.class_id
                         AND e.id_number = b.id_number AND e.employer_uscc = b.assessor_uscc))))"""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from expectations.checks import ColumnCheck, RowCheck, format_checks, once_per_file, unknown_class_check
+from expectations.credit import BLACKLISTED
 from schemas.filing import FilingRow, ScheduleRow
 
 # Classes of other institutions, or other classes of ours, whose stored sessions overlap a staged one.
@@ -23,10 +24,11 @@ def filing_checks() -> list[ColumnCheck | RowCheck]:
             SELECT b.row_no, b.class_id FROM {batch} AS b
             LEFT JOIN institutions i ON i.uscc = b.uscc
             WHERE b.upload_id = $upload AND i.uscc IS NULL"""),
-        RowCheck("FIL-INST-BLACKLISTED", "institution not blacklisted", """
-            SELECT b.row_no, b.class_id FROM {batch} AS b
+        # 山西 三(九) 禁止其再承担政府补贴性培训: the registry's 是否禁入, or rated D (issue 12.6, expectations/credit.py)
+        RowCheck("FIL-INST-BLACKLISTED", "institution not blacklisted", f"""
+            SELECT b.row_no, b.class_id FROM {{batch}} AS b
             JOIN institutions i ON i.uscc = b.uscc
-            WHERE b.upload_id = $upload AND i.blacklisted = $true"""),
+            WHERE b.upload_id = $upload AND {BLACKLISTED.format(i="i")}"""),
         RowCheck("FIL-INST-UNQUALIFIED", "institution qualified for the occupation", """
             SELECT b.row_no, b.class_id, b.occupation_code AS detail FROM {batch} AS b
             JOIN institutions i ON i.uscc = b.uscc

@@ -104,6 +104,7 @@ def sql_values(dialect: str, policy: RegionPolicy) -> dict[str, Any]:
         "uniform_min_class_size": s.uniform_min_class_size, "pass_mark": s.pass_mark,
         "min_attendance_ratio": s.min_attendance_ratio,
         "employer_types": ", ".join(f"'{t}'" for t in sorted(employer_types)),
+        "advance_ratings": ", ".join(f"'{r}'" for r in policy.credit.advance_ratings) or "''",  # validated A–D
     }
 
 

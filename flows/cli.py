@@ -431,12 +431,18 @@ def review(finding_id: int = typer.Argument(..., help="the finding to decide"),
         typer.echo("skillsub: give exactly one of --confirm, --dismiss or --escalate", err=True)
         raise typer.Exit(2)
     try:
-        done = decide(_db_only(), finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
-                      auditor)
+        svc, has_store = _store_or_db_only()
+        done = decide(svc, finding_id, "confirm" if confirm else "dismiss" if dismiss else "escalate", reason,
+                      auditor, publish=has_store)
     except ReviewRefused as exc:
         typer.echo(f"skillsub: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"finding {finding_id} ({done['rule_code']}) {done['status']} by {auditor}")
+    if done.get("rating_change"):  # issue 12.6: a confirmed fraud downgrades the institution at once
+        typer.echo(f"{done['uscc']} credit rating {done['rating_change']['previous']} → {done['rating_change']['rating']}")
+    if done["status"] == "confirmed" and not has_store:
+        typer.echo("skillsub: no object store configured: the special report (重大情况专报) waits for "
+                   "`skillsub special publish`", err=True)
 
 
 def _db_only():  # noqa: ANN202
@@ -619,6 +625,74 @@ def report_disclosure(period: str = typer.Option(..., "--period", help="YYYY-MM,
         typer.echo(f"wrote {out}", err=True)
     else:
         sys.stdout.write(body.decode().removeprefix("\ufeff"))
+# --- credit (issue 12.6): institution ratings A/B/C/D
+credit_app = typer.Typer(help="Institution credit ratings (信用等级 A/B/C/D)", no_args_is_help=True)
+app.add_typer(credit_app, name="credit")
+
+
+@credit_app.command("recompute")
+def credit_recompute(month: str = typer.Option(..., "--month", help="the month rated, YYYY-MM")) -> None:
+    """Rate every institution from its record for a month (the monthly publication; a second run writes nothing)."""
+    from flows.credit import credit_monthly
+    from tasks import prefect as ptasks
+    from tasks.credit import CreditRefused, month_bounds
+
+    try:
+        month_bounds(month)
+    except CreditRefused as exc:
+        typer.echo(f"skillsub: --month: {exc}", err=True)
+        raise typer.Exit(2) from None
+    ptasks.use(_db_only())
+    typer.echo(json.dumps(credit_monthly(month), ensure_ascii=False, indent=1))
+
+
+@credit_app.command("show")
+def credit_show(uscc: str | None = typer.Argument(None, help="one institution's history (default: every current rating)")) -> None:
+    """Current ratings with their reasons, or one institution's rating history."""
+    from tasks.credit import show
+
+    typer.echo(json.dumps(show(_db_only(), uscc), ensure_ascii=False, indent=1, default=str))
+
+
+@credit_app.command("override")
+def credit_override(uscc: str = typer.Argument(..., help="the institution"),
+                    rating: str = typer.Option(..., "--rating", help="A, B, C or D (D blacklists)"),
+                    reason: str = typer.Option("", "--reason", help="why (required; kept in the audit log)"),
+                    auditor: str = typer.Option(..., "--auditor", help="who decides (kept in the audit log)")) -> None:
+    """Set an institution's rating by an auditor's decision; it is the starting point of later publications."""
+    from tasks.credit import CreditRefused, override
+
+    try:
+        change = override(_db_only(), uscc, rating, reason, auditor)
+    except CreditRefused as exc:
+        typer.echo(f"skillsub: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{change.uscc}: {change.previous} → {change.rating} by {auditor}")
+
+
+def _store_or_db_only():  # noqa: ANN202
+    """(services, True) with the configured object store when there is one (a confirmed fraud's 重大情况专报
+    goes to the bucket), else (database-only services, False)."""
+    from infra.bootstrap import bootstrap
+    from infra.settings import SettingsError
+
+    try:
+        return bootstrap(_settings()), True
+    except SettingsError:
+        return _db_only(), False
+
+
+special_app = typer.Typer(help="Special reports (重大情况专报)", no_args_is_help=True)
+app.add_typer(special_app, name="special")
+
+
+@special_app.command("publish")
+def special_publish() -> None:
+    """Publish every confirmed fraud and big recovery order not reported yet to reports/special/."""
+    from tasks.special import publish_missing
+
+    for key in publish_missing(_services()):
+        typer.echo(key)
 
 
 if __name__ == "__main__":

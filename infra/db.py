@@ -371,6 +371,43 @@ trainee_amounts = Table(
     Column("computed_at", DateTime, nullable=False),
 )
 
+# --- credit (issue 12.6) and special reports (issue 12.4)
+# Append-only (triggers in migration 0012): every rating an institution was given, why, and by whom;
+# its latest row is its rating (tasks/credit.py, current_ratings), the registry's before any.
+credit_ratings = Table(
+    "credit_ratings", metadata, _id(),
+    Column("uscc", String(18), nullable=False),
+    Column("rating", String(1), nullable=False),
+    Column("previous", String(1)),
+    Column("reason_zh", Text, nullable=False),
+    Column("reason_en", Text, nullable=False),
+    Column("evidence", Text, nullable=False, server_default="{}"),
+    Column("source", String(16), nullable=False),  # monthly | fraud | override
+    Column("decided_by", String(100), nullable=False),
+    Column("effective_on", Date, nullable=False),
+    Column("event_key", String(200), nullable=False),  # one row per month, fraud decision or override
+    _created(),
+    UniqueConstraint("event_key", name="uq_credit_ratings_event_key"),
+    CheckConstraint("rating IN ('A', 'B', 'C', 'D')", name="rating"),
+    CheckConstraint("previous IS NULL OR previous IN ('A', 'B', 'C', 'D')", name="previous"),
+    CheckConstraint("source IN ('monthly', 'fraud', 'override')", name="source"),
+    Index("ix_credit_ratings_uscc", "uscc", "id"),
+)
+# 重大情况专报: one row per reported event (a confirmed fraud, a recovery order above the threshold), so a
+# second publication of the same event finds it and writes nothing.
+special_reports = Table(
+    "special_reports", metadata, _id(),
+    Column("event_key", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),  # fraud | recovery
+    Column("uscc", String(18), nullable=False),
+    Column("class_id", String(200)),
+    Column("amount_fen", BigInteger),
+    Column("object_key", Text, nullable=False),
+    _created(),
+    UniqueConstraint("event_key", name="uq_special_reports_event_key"),
+    CheckConstraint("kind IN ('fraud', 'recovery')", name="kind"),
+)
+
 # --- staging: parsed rows of one upload, gated, then promoted or dropped
 def _staging(name: str, *cols: Column) -> Table:
     return Table(

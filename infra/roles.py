@@ -15,7 +15,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-APPEND_ONLY = ("audit_log", "ledger", "decisions")
+APPEND_ONLY = ("audit_log", "ledger", "decisions", "credit_ratings")
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

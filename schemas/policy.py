@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from schemas.codes import TRAINING_TYPE
+from schemas.rules import HOLD_EFFECTS, RULES
 
 POLICY_DIR = Path(__file__).parent / "policies"
 LEVELS = ("special", "5", "4", "3", "2", "1")
@@ -125,6 +126,54 @@ class PolicySettings(BaseModel):
     # are both held (collusion, not accident)
     collusion_min_meetings: int = Field(3, ge=1)
     collusion_window_days: int = Field(365, ge=1)
+    # 重大情况专报 (苏州 "重大情况专报制度"): a recovery order above this many yuan is reported at once
+    special_report_recovery_yuan: Decimal = Field(Decimal("10000"), ge=0)
+
+
+RATINGS = ("A", "B", "C", "D")
+
+
+class CreditPolicy(BaseModel):
+    """信用等级评定 (苏州 (十八), 信用支付 (十三)): how an institution's record moves its rating
+    (the seed names no formula: every figure here is a setting, scored by schemas/credit.py).
+
+    The score starts at `start_score[registry or overridden rating]`; each weight is points off (or
+    on) per unit of the record over the last `window_months`; `bands` give the lowest score of A, B, C."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    window_months: int = Field(12, ge=1)
+    start_score: dict[str, Decimal] = Field(default_factory=lambda: {
+        "A": Decimal(90), "B": Decimal(75), "C": Decimal(60), "D": Decimal(40)})
+    bands: dict[str, Decimal] = Field(default_factory=lambda: {"A": Decimal(85), "B": Decimal(70), "C": Decimal(55)})
+    fraud_points: Decimal = Field(Decimal(20), ge=0)  # per class with a confirmed fraud
+    recovery_points: Decimal = Field(Decimal(5), ge=0)  # per recovery order
+    rejected_rate_points: Decimal = Field(Decimal(20), ge=0)  # at 100 % of uploaded rows rejected
+    late_rate_points: Decimal = Field(Decimal(20), ge=0)  # at 100 % of classes filed late (FIL-LATE)
+    pass_rate_target: Decimal = Field(Decimal("0.80"), ge=0, le=1)
+    pass_rate_points: Decimal = Field(Decimal(10), ge=0)  # per 100 % above (bonus) or below (penalty) target
+    certified_rate_target: Decimal = Field(Decimal("0.60"), ge=0, le=1)
+    certified_rate_points: Decimal = Field(Decimal(10), ge=0)
+    # between publications a confirmed fraud moves the rating this many steps down at once
+    fraud_downgrade_steps: int = Field(1, ge=1, le=3)
+    # 虚假培训套取资金 (山西 三(九) "禁止其再承担政府补贴性培训"): a confirmed hold of these rules rates D
+    fake_training_codes: list[str] = Field(default_factory=lambda: [
+        "ATT-BURST", "ATT-CLONED-PATTERN", "ATT-CLASH", "ASM-UNIFORM"])
+    # 信用支付: the ratings that may receive an advance (先行拨付)
+    advance_ratings: list[str] = Field(default_factory=lambda: ["A", "B"])
+
+    @model_validator(mode="after")
+    def _check(self) -> CreditPolicy:
+        if set(self.start_score) != set(RATINGS):
+            raise ValueError("start_score needs exactly A, B, C and D")
+        if set(self.bands) != {"A", "B", "C"} or not self.bands["A"] > self.bands["B"] > self.bands["C"]:
+            raise ValueError("bands needs A > B > C (below C is D)")
+        for code in self.fake_training_codes:
+            if code not in RULES or RULES[code].effect not in HOLD_EFFECTS:
+                raise ValueError(f"fake_training_codes: {code!r} is not a rule that holds (only holds are confirmed)")
+        for r in self.advance_ratings:
+            if r not in RATINGS:
+                raise ValueError(f"advance_ratings: unknown rating {r!r}")
+        return self
 
 
 class Targets(BaseModel):
@@ -148,6 +197,7 @@ class RegionPolicy(BaseModel):
     certificate_subsidy: CertificateSubsidy | None = None
     living_allowance: LivingAllowance | None = None
     self_evaluation: SelfEvaluation | None = None
+    credit: CreditPolicy = CreditPolicy()
     # ENR-EXCLUSIVE: 以工代训 is not paid after 岗前培训 with the same employer (苏州 (四) 2)
     work_as_training_excludes_pre_job: bool = False
 

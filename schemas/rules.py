@@ -88,6 +88,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("ADV-DUPLICATE", "advance", _E.REJECT_ROW, "该班级已先行拨付", "the class already received an advance"),
     Rule("ADV-OVER-CAP", "advance", _E.CUT, "申请金额超过预计补贴的50%，已核减", "request above 50 % of the projected subsidy: cut"),
     Rule("ADV-HELD", "advance", _E.HOLD_CLASS, "班级存在待审核事项，暂缓拨付", "class has an open hold: payment waits"),
+    Rule("ADV-CREDIT", "advance", _E.HOLD_CLASS, "机构信用等级不适用信用支付或已被禁入，暂缓拨付",
+         "the institution's credit rating receives no advance (信用支付), or it is blacklisted: payment waits"),
     Rule("SET-OVERCLAIM", "settlement", _E.WARN, "申请金额超过核定补贴", "requested more than the computed subsidy"),
     Rule("SET-RECOVERY", "settlement", _E.WARN, "预拨资金超过应得补贴，发出追回通知", "advance exceeds what was earned: recovery order issued"),
     Rule("SET-HELD", "settlement", _E.HOLD_CLASS, "班级存在待审核事项，暂缓结算", "class has an open hold: settlement waits"),

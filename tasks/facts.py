@@ -13,7 +13,7 @@ from infra import db
 from schemas.eligibility import Certificate, ClassFacts, PersonClass, TraineeFacts, attendance_ok
 
 # Holds decided by the money stages themselves: they say "waiting", they do not hold anything new.
-DERIVED_HOLDS = ("ADV-HELD", "SET-HELD")
+DERIVED_HOLDS = ("ADV-HELD", "SET-HELD", "ADV-CREDIT")
 # Exclusions recomputed at every settlement from the facts (stale ones are resolved, never carried over).
 SETTLEMENT_CODES = ("ATT-LOW", "ENR-NOT-INSURED", "ENR-EXCLUSIVE", "ENR-ANNUAL-CAP", "ENR-REPEAT-LEVEL")
 # A finding of these effects makes a person's class not count for the cap and repeat rules, unless it

@@ -35,10 +35,11 @@ def zh(table: dict[str, str], code: str | None) -> str:
 
 
 def institution_ratings(conn: Connection) -> dict[str, str]:
-    """The rating each institution is shown with. Today the registry's `institutions.rating`; the credit
-    engine (issue 12 point 6) supplies the computed ratings at merge — this is the one place to swap."""
-    i = db.institutions
-    return {u: r for u, r in conn.execute(select(i.c.uscc, i.c.rating))}
+    """The rating each institution is shown with: its current credit rating (issue 12 point 6), the
+    registry's where none was computed yet."""
+    from tasks.credit import current_ratings
+
+    return current_ratings(conn)
 
 
 def _between(col, start: date, end: date):  # noqa: ANN001, ANN202

@@ -18,15 +18,16 @@ from infra import db
 from infra.bootstrap import Services
 from schemas.idcard import mask_id
 from schemas.rules import HOLD_EFFECTS, RULES, Effect
-from tasks import standing
+from tasks import credit, special, standing
 
 
 class ReviewRefused(Exception):
     """The decision cannot be recorded; the message says why in one line."""
 
 
-def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: str) -> dict:
-    """Record `confirm` or `dismiss` for an open hold, or `escalate` a counterpart warning; returns the finding."""
+def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: str, *, publish: bool = True) -> dict:
+    """Record `confirm` or `dismiss` for an open hold, or `escalate` a counterpart warning; returns the finding.
+    `publish=False` (no object store at hand) leaves a confirmation's special report to special.publish_missing."""
     if decision not in ("confirm", "dismiss", "escalate"):
         raise ReviewRefused("decision is confirm, dismiss or escalate")
     if not reason.strip() or not auditor.strip():
@@ -45,6 +46,8 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
             out = _decide(conn, svc, row, decision, reason.strip(), auditor.strip())
     # a hold released or escalated changes the row; the institution's answer says so (issue 11.3)
     standing.reanswer(svc, [(row["uscc"], row["class_id"], row["id_number"])])
+    if publish and out.get("status") == "confirmed":  # 重大情况专报 at once (issue 12.4), after the decision is committed
+        special.publish_fraud(svc, finding_id, out.get("rating_change"))
     return out
 
 
@@ -63,7 +66,10 @@ def _decide(conn: Connection, svc: Services, row: Any, decision: str, reason: st
         detail=json.dumps({"reason": reason, "rule_code": row["rule_code"], "uscc": row["uscc"],
                            "class_id": row["class_id"], "id_number": mask_id(row["id_number"]),
                            "status": status}, ensure_ascii=False)))
-    return dict(row) | {"status": status}
+    # issue 12.6: between publications only a confirmed fraud changes a rating, and at once
+    change = credit.after_confirmed_fraud(conn, svc, row, auditor) if status == "confirmed" else None
+    return dict(row) | {"status": status, "rating_change": change and {"previous": change.previous,
+                                                                     "rating": change.rating}}
 
 
 def _escalate(conn: Connection, svc: Services, row: Any, reason: str, auditor: str) -> dict:

@@ -19,7 +19,7 @@ from schemas.advance import decide, projected_fen
 from schemas.eligibility import PersonClass, TraineeFacts, cap_exclusions, own_exclusions
 from schemas.rules import RULES
 from schemas.settlement import Line, dues, earned_by_payee, trainee_lines
-from tasks import facts, ledger
+from tasks import credit, facts, ledger, special
 from tasks.facts import Key
 
 
@@ -57,7 +57,10 @@ def settle_classes(svc: Services, keys: list[Key], run_id: str, *, dry_run: bool
             tx.rollback()
         else:
             tx.commit()
-        return result
+    if not dry_run:  # 重大情况专报 of a big recovery order, at once (issue 12.4)
+        special.publish_recoveries(svc, [(s.uscc, s.class_id) for s in result
+                                         if any(kind == "recovery" for _, kind, _ in s.entries)])
+    return result
 
 
 def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str, booked_on: date) -> list[Settled]:
@@ -281,7 +284,10 @@ def pay_advances(svc: Services, keys: list[Key], run_id: str, *, booked_on: date
         already = set(conn.execute(select(lg.c.uscc, lg.c.class_id).where(
             facts.of(lg, list(claims)), lg.c.kind == "advance").distinct()).all())
         held = facts.held_classes(conn, list(claims))
-        waiting, due = [], []
+        # 信用支付 (issue 12.6): only the policy's ratings receive an advance; a blacklisted institution none
+        ratings, allowed = credit.current_ratings(conn), svc.policy.credit.advance_ratings
+        barred = credit.blacklisted(conn, ratings)
+        waiting, no_credit, due = [], [], []
         for key, claim in claims.items():
             if key not in found or key in already:
                 continue
@@ -289,14 +295,18 @@ def pay_advances(svc: Services, keys: list[Key], run_id: str, *, booked_on: date
                        class_held=key in held)
             if key in held:
                 waiting.append((*key, None, {"reason": "class has an open hold"}))
+            elif key[0] in barred or ratings.get(key[0]) not in allowed:
+                no_credit.append((*key, None, {"rating": ratings.get(key[0]), "blacklisted": key[0] in barred,
+                                               "advance_ratings": list(allowed)}))
             elif not d.rejected and d.approved_fen > 0:  # an approved 0 writes nothing and is no advance
                 due.append((key, d.approved_fen))
         _notes(conn, "ADV-HELD", waiting, run_id, now)
+        _notes(conn, "ADV-CREDIT", no_credit, run_id, now)
         written = ledger.write_many(conn, [(*k, k[0], "advance", fen, "organisation",
                                             svc.policy.fund_for(found[k].training_type)) for k, fen in due],
                                     run_id, now, booked_on=booked_on, seq=1)
         paid = {k: fen for (k, fen), ok in zip(due, written, strict=True) if ok}
-        _resolve(conn, list(paid), ("ADV-HELD",), now)
+        _resolve(conn, list(paid), ("ADV-HELD", "ADV-CREDIT"), now)
         return paid
 
 

@@ -61,7 +61,7 @@ def test_a_decision_cannot_be_changed_by_another_review(w: World, shared_phone: 
     review(w.svc, target["id"], "confirm", "forged", "auditor a")
     with pytest.raises(ReviewRefused, match="already confirmed"):
         review(w.svc, target["id"], "dismiss", "changed my mind", "auditor b")
-    assert w.count(db.audit_log) == 1
+    assert w.count(db.audit_log) == 2  # the confirmation, and the downgrade it caused (issue 12.6); no dismissal
 
 
 def test_only_holds_can_be_reviewed_and_a_reason_is_required(w: World, shared_phone: list[str]) -> None:
@@ -77,7 +77,8 @@ def test_the_audit_log_refuses_updates_and_deletes_in_the_database(w: World, sha
     review(w.svc, w.findings("ENR-SHARED-PHONE")[0]["id"], "confirm", "forged", "auditor")
     for sql in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
         refuses_change(w.svc.engine, sql)
-    assert w.svc.engine.connect().execute(select(db.audit_log.c.actor)).scalar_one() == "auditor"
+    assert w.svc.engine.connect().execute(select(db.audit_log.c.actor).where(
+        db.audit_log.c.action == "review.confirm")).scalar_one() == "auditor"
 
 
 def test_a_class_hold_shows_on_every_trainee_of_the_class(w: World) -> None:

@@ -2,13 +2,13 @@
 (throttling per user and per client address), and an index for the auditors' findings queue (issue 14).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
