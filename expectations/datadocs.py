@@ -7,6 +7,7 @@ BOOLEAN_ONLY, so no failing values reach the page; ID numbers are masked again a
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,15 @@ _ID = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9X])(?![0-9])")
 _CSS = Path(great_expectations.__file__).parent / "render" / "view" / "static" / "styles" / "data_docs_default_styles.css"
 
 
+@functools.cache
+def _view() -> DefaultJinjaPageView:
+    """One page view per process: each view builds its own Jinja environment, and a fresh one compiles
+    every template again (~0.2 s a page); Jinja's template cache is safe to share between threads."""
+    return DefaultJinjaPageView()
+
+
 def offline_html(validation_result: Any, title: str) -> str:
-    html = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation_result))
+    html = _view().render(ValidationResultsPageRenderer().render(validation_result))
     html = _REMOTE.sub("", html)
     style = f"<style>{_CSS.read_text(encoding='utf-8') if _CSS.exists() else ''}</style>"
     html = html.replace("</head>", f"<title>{title}</title>{style}</head>", 1)
