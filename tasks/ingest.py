@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from expectations.gate import GateResult
 from infra import db
 from infra.bootstrap import Services
 from infra.budget import OverBudget, read_upload
@@ -97,7 +98,7 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
     parsed: list[tuple[int, Parsed]] = []
     repeats: list[tuple[int, str, Route, int]] = []  # same bytes as an upload of this batch: decided after it
     shas: dict[tuple[str | None, str, str], int] = {}
-    docs: list[tuple[list[int], str, Any]] = []  # Data Docs of each gate run, rendered once every answer is out
+    docs: Docs = []  # rendered once every answer of the batch is out
     try:
         for i, key in enumerate(keys):
             got = _read(svc, key, run_id, shas)
@@ -107,9 +108,9 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
                 repeats.append((i, key, *got))
             else:
                 parsed.append((i, got))
-        for batch in _rounds(svc, [p for _, p in parsed]):
-            for p, outcome in zip(batch, _gate(svc, batch, run_id, docs), strict=True):
-                outcomes[next(i for i, q in parsed if q is p)] = outcome
+        position = {id(p): i for i, p in parsed}
+        for p, outcome in _gate_rounds(svc, _rounds(svc, [p for _, p in parsed]), run_id, docs):
+            outcomes[position[id(p)]] = outcome
         for i, key, r, upload_id in repeats:
             outcomes[i] = _after_original(svc, key, r, upload_id, run_id, docs)
     except Exception as exc:
@@ -248,29 +249,83 @@ def _class_entities(svc: Services, uploads: list[Parsed]) -> dict[tuple[str, str
     return out
 
 
-def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: list[tuple[list[int], str, Any]]) -> list[Outcome]:
+Docs = list[tuple[list[int], str, Any]]  # (uploads, kind, GX validation) of each gate run, published last
+
+# Kinds whose verdicts come from the gate's SQL alone, so a later round may be judged ahead in an earlier
+# round's run and checked afterwards (_gate_ahead). A claim also reads and writes money inputs around its run.
+_AHEAD = frozenset(KINDS) - {"claim"}
+
+
+def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
+    """Every round in order. Consecutive rounds of one kind (a burst of rosters naming the same trainees: one
+    round each) are first tried in one gate run (_gate_ahead); whatever that run would judge differently
+    from one by one is gated again round by round."""
+    done: list[tuple[Parsed, Outcome]] = []
+    i = 0
+    while i < len(rounds):
+        chain = [rounds[i]]
+        while (rounds[i][0].kind.name in _AHEAD and i + len(chain) < len(rounds)
+               and rounds[i + len(chain)][0].kind is rounds[i][0].kind):
+            chain.append(rounds[i + len(chain)])
+        i += len(chain)
+        if len(chain) > 1:
+            judged, chain = _gate_ahead(svc, chain, run_id, docs)
+            done += judged
+        for batch in chain:
+            done += zip(batch, _gate(svc, batch, run_id, docs), strict=True)
+    return done
+
+
+def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs
+                ) -> tuple[list[tuple[Parsed, Outcome]], list[list[Parsed]]]:
+    """Rounds of one kind in one gate run, then each upload applied in order while a run over it alone, at
+    that moment, would judge it the same (Gate.same_alone: its row checks' SQL, a few plain queries). In
+    one run an upload is judged before the earlier rounds are applied, and its checks may see the staged
+    rows of the others; where that changes anything, it and the uploads after it are returned, to be gated
+    again round by round, so every verdict is the one of processing the uploads one by one."""
+    batch = [p for r in chain for p in r]
+    kind = batch[0].kind
+    stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    gate = svc.gate()
+    result = gate.run(kind.name, kind.staging.name, [p.upload_id for p in batch])
+    judged: list[tuple[Parsed, Outcome]] = []
+    rest: list[list[Parsed]] = []
+    for n, r in enumerate(chain):
+        m = next((m for m, p in enumerate(r) if not gate.same_alone(result, kind.staging.name, p.upload_id)), None)
+        judged += [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in r[:m]]
+        if m is not None:
+            rest = [r[m:], *chain[n + 1:]]
+            break
+    if judged:
+        docs.append(([p.upload_id for p, _ in judged], kind.name, result.validation))
+    return judged, rest
+
+
+def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[Outcome]:
     """One gate run over uploads of one kind that cannot meet; then each upload applied and answered in order.
     Its Data Docs go to `docs`: institutions wait for the answers of every round, auditors read the Data Docs
-    later, so rendering them (~0.05 s a run) does not hold up the next round."""
+    later, so rendering them does not hold up the next round."""
     kind = batch[0].kind
     for p in batch:
         if kind.name == "claim":
             money.claim_inputs(svc, p.r.uscc or "", p.rows)
     stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
     result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
-    outcomes = []
-    for p in batch:
-        mine = result.for_upload(p.upload_id)
-        counts = applying.apply_gate(svc, p.r, kind, p.upload_id, run_id, p.key, mine, p.raws)
-        if kind.name == "claim" and not counts.get("file_rejected"):
-            money.after_claims(svc, p.r.uscc or "", p.upload_id, run_id)
-        outbox.answer(svc, p.upload_id)
-        # a hold this upload opened on another class's trainee changes that roster's answer too (issue 11.3)
-        standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
-                                for h in mine.hits if h.other_class_id is not None}, besides=p.upload_id)
-        outcomes.append(Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts))
+    outcomes = [_apply(svc, kind, p, result.for_upload(p.upload_id), run_id) for p in batch]
     docs.append(([p.upload_id for p in batch], kind.name, result.validation))
     return outcomes
+
+
+def _apply(svc: Services, kind: Kind, p: Parsed, mine: GateResult, run_id: str) -> Outcome:
+    """One upload's part of a gate run: verdicts, findings and promoted rows; then its answer."""
+    counts = applying.apply_gate(svc, p.r, kind, p.upload_id, run_id, p.key, mine, p.raws)
+    if kind.name == "claim" and not counts.get("file_rejected"):
+        money.after_claims(svc, p.r.uscc or "", p.upload_id, run_id)
+    outbox.answer(svc, p.upload_id)
+    # a hold this upload opened on another class's trainee changes that roster's answer too (issue 11.3)
+    standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
+                            for h in mine.hits if h.other_class_id is not None}, besides=p.upload_id)
+    return Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts)
 
 
 def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcome:
@@ -279,8 +334,7 @@ def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcom
     return Outcome(key, "duplicate", upload_id, reason=f"same bytes as upload {original}")
 
 
-def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str,
-                    docs: list[tuple[list[int], str, Any]]) -> Outcome:
+def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str, docs: Docs) -> Outcome:
     """The same bytes as an upload gated earlier in this batch: a duplicate of it, as one by one."""
     with svc.engine.connect() as conn:
         sha = conn.execute(select(db.uploads.c.sha256).where(db.uploads.c.id == upload_id)).scalar_one()
