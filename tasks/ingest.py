@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from expectations.gate import GateResult
 from infra import db
@@ -48,30 +49,50 @@ def claim(svc: Services, key: str, etag: str, size: int, r: Route) -> tuple[int,
     """Register the object (bucket, key, ETag) once; (upload id, whether this call should process it).
     A claim is a lease: a failed upload, or one whose worker has held it past the lease (killed), is
     claimed again by exactly one caller; one being processed now is left to its worker."""
+    return claim_many(svc, [(key, etag, size, r)])[0]
+
+
+def claim_many(svc: Services, objects: list[tuple[str, str, int, Route]]) -> list[tuple[int, bool]]:
+    """claim() for every (key, ETag, size, route) of a batch in one transaction: one statement finds them, one
+    takes back the failed and the expired, one registers the new (a conflict means another worker registered
+    it first and owns its processing). An object named twice is processed by its first mention."""
     t = db.uploads
     now = svc.now()
-    where = (t.c.bucket == svc.store.bucket) & (t.c.key == key) & (t.c.etag == etag)
+    bucket = svc.store.bucket
+    pairs = list(dict.fromkeys((key, etag) for key, etag, _, _ in objects))
+    expired = now - timedelta(seconds=svc.settings.processing_lease_seconds)
+    lease_over = or_(t.c.status == "failed", and_(t.c.status == "processing", or_(t.c.claimed_at.is_(None),
+                                                                                 t.c.claimed_at <= expired)))
+    found: dict[tuple[str, str], tuple[int, bool]] = {}
     with svc.engine.begin() as conn:
-        row = conn.execute(select(t.c.id, t.c.status).where(where)).first()
-        if row is not None:
-            if row.status in FINAL:
-                return row.id, False
-            expired = now - timedelta(seconds=svc.settings.processing_lease_seconds)
-            taken = conn.execute(update(t).where(t.c.id == row.id, or_(
-                t.c.status == "failed", and_(t.c.status == "processing", or_(t.c.claimed_at.is_(None),
-                                                                            t.c.claimed_at <= expired)))
-            ).values(status="processing", reason=None, claimed_at=now)).rowcount
-            return row.id, taken == 1
-    try:
-        with svc.engine.begin() as conn:
-            new_id = conn.execute(insert(t).values(
-                bucket=svc.store.bucket, key=key, etag=etag, size_bytes=size, area=r.area, uscc=r.uscc,
-                kind=r.kind, name=r.name, status="processing", received_at=now, claimed_at=now,
-            ).returning(t.c.id)).scalar_one()
-            return new_id, True
-    except IntegrityError:  # another worker registered it first: it owns the processing
-        with svc.engine.connect() as conn:
-            return conn.execute(select(t.c.id).where(where)).scalar_one(), False
+        for at in range(0, len(pairs), 500):
+            found.update({(row.key, row.etag): (row.id, row.status not in FINAL) for row in conn.execute(
+                select(t.c.id, t.c.key, t.c.etag, t.c.status).where(
+                    t.c.bucket == bucket, tuple_(t.c.key, t.c.etag).in_(pairs[at:at + 500])))})
+        retry = [upload_id for upload_id, open_ in found.values() if open_]
+        taken = set(conn.execute(update(t).where(t.c.id.in_(retry), lease_over).values(
+            status="processing", reason=None, claimed_at=now).returning(t.c.id)).scalars()) if retry else set()
+        mine = {pair: (upload_id, upload_id in taken) for pair, (upload_id, _) in found.items()}
+        first: dict[tuple[str, str], tuple[int, Route]] = {}
+        for key, etag, size, r in objects:
+            first.setdefault((key, etag), (size, r))
+        new = [{"bucket": bucket, "key": key, "etag": etag, "size_bytes": size, "area": r.area, "uscc": r.uscc,
+                "kind": r.kind, "name": r.name, "status": "processing", "received_at": now, "claimed_at": now}
+               for (key, etag), (size, r) in first.items() if (key, etag) not in found]
+        if new:
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            stmt = insert(t).on_conflict_do_nothing(index_elements=["bucket", "key", "etag"]).returning(
+                t.c.id, t.c.key, t.c.etag)
+            mine.update({(row.key, row.etag): (row.id, True) for row in conn.execute(stmt, new)})
+            lost = [(n["key"], n["etag"]) for n in new if (n["key"], n["etag"]) not in mine]
+            if lost:  # registered by another worker since our look: theirs to process
+                mine.update({(row.key, row.etag): (row.id, False) for row in conn.execute(
+                    select(t.c.id, t.c.key, t.c.etag).where(t.c.bucket == bucket, tuple_(t.c.key, t.c.etag).in_(lost)))})
+    out = []
+    for key, etag, _, _ in objects:
+        out.append(mine[(key, etag)])
+        mine[(key, etag)] = (mine[(key, etag)][0], False)  # a second mention is not processed again
+    return out
 
 
 @dataclass
@@ -99,9 +120,25 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
     repeats: list[tuple[int, str, Route, int]] = []  # same bytes as an upload of this batch: decided after it
     shas: dict[tuple[str | None, str, str], int] = {}
     docs: Docs = []  # rendered once every answer of the batch is out
+    unread: dict[int, Route] = {}  # claimed here, not read yet: marked failed if the batch fails
     try:
+        found: list[tuple[int, str, Route, Any]] = []
         for i, key in enumerate(keys):
-            got = _read(svc, key, run_id, shas)
+            try:
+                r = route(key)
+            except BadKey as exc:
+                outcomes[i] = _misplaced(svc, key, str(exc))
+                continue
+            info = svc.store.head(key)
+            if info is None:
+                outcomes[i] = Outcome(key, "skipped", reason="object is gone")
+                continue
+            found.append((i, key, r, info))
+        claims = claim_many(svc, [(key, info.etag, info.size, r) for _, key, r, info in found])
+        unread = {upload_id: r for (_, _, r, _), (upload_id, mine) in zip(found, claims, strict=True) if mine}
+        for (i, key, r, info), (upload_id, mine) in zip(found, claims, strict=True):
+            unread.pop(upload_id, None)
+            got = _read(svc, key, r, info.size, upload_id, mine, run_id, shas)
             if isinstance(got, Outcome):
                 outcomes[i] = got
             elif isinstance(got, tuple):
@@ -120,6 +157,8 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
             _cleanup(svc, p.r, p.upload_id, f"{type(exc).__name__}: {exc}")
         for _, _key, r, upload_id in repeats:
             _cleanup(svc, r, upload_id, f"{type(exc).__name__}: {exc}")
+        for upload_id, r in unread.items():
+            _cleanup(svc, r, upload_id, f"{type(exc).__name__}: {exc}")
         raise
     finally:
         for upload_ids, kind, validation in docs:
@@ -127,25 +166,18 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
     return [outcomes[i] for i in range(len(keys))]
 
 
-def _read(svc: Services, key: str, run_id: str, shas: dict) -> Outcome | Parsed | tuple[Route, int]:
-    """Claim, read and parse one object: a final outcome (skipped, duplicate, quarantined, rejected file,
+def _read(svc: Services, key: str, r: Route, size: int, upload_id: int, mine: bool, run_id: str,
+          shas: dict) -> Outcome | Parsed | tuple[Route, int]:
+    """Read and parse one claimed object: a final outcome (skipped, duplicate, quarantined, rejected file,
     reference data replaced), its parsed rows for a gate run, or (route, id) when it repeats the bytes
     of an upload still in this batch."""
-    try:
-        r = route(key)
-    except BadKey as exc:
-        return _misplaced(svc, key, str(exc))
-    info = svc.store.head(key)
-    if info is None:
-        return Outcome(key, "skipped", reason="object is gone")
-    upload_id, mine = claim(svc, key, info.etag, info.size, r)
     if not mine:
         if _unanswered(svc, upload_id):  # a retry after the answer was cut off: write only the answer
             outbox.answer(svc, upload_id)
             return Outcome(key, "skipped", upload_id, reason="already processed; its missing answer written now")
         return Outcome(key, "skipped", upload_id, reason="already processed")
     try:
-        return _parse(svc, key, r, upload_id, info.size, run_id, shas)
+        return _parse(svc, key, r, upload_id, size, run_id, shas)
     except Exception as exc:
         log.exception("processing %s failed", key)
         _cleanup(svc, r, upload_id, f"{type(exc).__name__}: {exc}")
