@@ -59,12 +59,11 @@ def run_bounded(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], *, 
     payload = pickle.dumps((fn, args, kwargs, memory_bytes, seconds))
     with _lock:  # one child at a time per worker process: the forker serves calls in turn
         global _forker
-        if _forker is None or not _forker.alive():
-            _forker = _Forker()
+        forker = start_forker()
         try:
-            out, code = _forker.call(payload, seconds)
+            out, code = forker.call(payload, seconds)
         except _ForkerLost:
-            _forker.close()
+            forker.close()
             _forker = None
             raise
     if out is None:
@@ -97,7 +96,7 @@ class _Forker:
                                      pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()
         ours.settimeout(120)  # the forker answers at once; a loaded machine may delay its first start
-        self.sock, self.lines = ours, ours.makefile("rb")
+        self.sock, self.lines, self.owner = ours, ours.makefile("rb"), os.getpid()
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -171,13 +170,22 @@ def _read_until(fd: int, deadline: float) -> bytes | None:
         chunks.append(chunk)
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _forker: _Forker | None = None
+
+
+def start_forker() -> _Forker:
+    """The forker of this process, started now if it is not running (the warm worker starts it at once)."""
+    global _forker
+    with _lock:
+        if _forker is None or _forker.owner != os.getpid() or not _forker.alive():  # a fork of the worker starts its own
+            _forker = _Forker()
+        return _forker
 
 
 @atexit.register
 def _stop_forker() -> None:
-    if _forker is not None:
+    if _forker is not None and _forker.owner == os.getpid():
         _forker.close()
 
 

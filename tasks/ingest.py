@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 
 from expectations.gate import GateResult
 from infra import db
@@ -199,12 +200,14 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
     if len(data) > s.max_file_bytes:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"more than {s.max_file_bytes} bytes")
     sha = hashlib.sha256(data).hexdigest()
-    _set(svc, upload_id, sha256=sha, run_id=run_id)
+    repeat = (r.uscc, r.kind, sha) in shas
+    with svc.engine.begin() as conn:  # one round trip: the sha noted, and an earlier copy looked up
+        conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(sha256=sha, run_id=run_id))
+        original = None if repeat else _earlier_copy(conn, r, sha, upload_id)
     svc.store.put(archive_key(key, sha), data)  # the bytes processed stay, whatever the uploader overwrites later
-    if (r.uscc, r.kind, sha) in shas:
+    if repeat:
         return r, upload_id
     shas[(r.uscc, r.kind, sha)] = upload_id
-    original = _earlier_copy(svc, r, sha, upload_id)
     if original is not None:
         return _duplicate(svc, key, upload_id, original)
     try:
@@ -370,7 +373,7 @@ def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: s
     """The same bytes as an upload gated earlier in this batch: a duplicate of it, as one by one."""
     with svc.engine.connect() as conn:
         sha = conn.execute(select(db.uploads.c.sha256).where(db.uploads.c.id == upload_id)).scalar_one()
-    original = _earlier_copy(svc, r, sha, upload_id)
+        original = _earlier_copy(conn, r, sha, upload_id)
     if original is None:  # no finished original to be a copy of: these bytes are gated themselves
         got = _parse(svc, key, r, upload_id, 0, run_id, {})
         return _gate(svc, [got], run_id, docs)[0] if isinstance(got, Parsed) else got  # type: ignore[return-value]
@@ -416,16 +419,15 @@ def _raw(cells: list[Any], width: int) -> list[str]:
     return out + [""] * (width - len(out))
 
 
-def _earlier_copy(svc: Services, r: Route, sha: str, upload_id: int) -> int | None:
+def _earlier_copy(conn: Connection, r: Route, sha: str, upload_id: int) -> int | None:
     """An earlier upload of the same bytes for the same institution and kind (spec/uploads.md)."""
     t = db.uploads
     same_owner = t.c.uscc.is_(None) if r.uscc is None else t.c.uscc == r.uscc
-    with svc.engine.connect() as conn:
-        return conn.execute(
-            select(t.c.id).where(t.c.sha256 == sha, same_owner, t.c.kind == r.kind, t.c.id != upload_id,
-                                 t.c.status.in_(("done", "rejected", "quarantined")))
-            .order_by(t.c.id).limit(1)
-        ).scalar()
+    return conn.execute(
+        select(t.c.id).where(t.c.sha256 == sha, same_owner, t.c.kind == r.kind, t.c.id != upload_id,
+                             t.c.status.in_(("done", "rejected", "quarantined")))
+        .order_by(t.c.id).limit(1)
+    ).scalar()
 
 
 def _unanswered(svc: Services, upload_id: int) -> bool:
