@@ -130,6 +130,8 @@ class Gate:
             self.source = self.context.data_sources.add_postgres("skillsub", connection_string=url,
                                                                  kwargs={"pool_pre_ping": True})
         self._batches: dict[str, Any] = {}
+        # kind → (chains still to gate round by round, judged-ahead runs in a row that gained nothing): tasks/ingest.py
+        self.ahead_waits: dict[str, tuple[int, int]] = {}
 
     def _batch_definition(self, table: str) -> Any:
         with self._lock:
@@ -188,6 +190,8 @@ class Gate:
             before = result.rows_by_upload.get(check.name, {}).get(upload_id, (0, 0))[0]
             judged = [h for h in result.hits_by_check.get(check.name, []) if h.upload_id == upload_id]
             if seen.get(upload_id, 0) != before or Counter(hits) != Counter(judged):
+                log.debug("upload %s alone differs in %s: %s rows, %s judged", upload_id, check.name,
+                          seen.get(upload_id, 0), before)
                 return False
         return True
 

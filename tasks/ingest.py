@@ -11,14 +11,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from expectations.gate import GateResult
 from infra import db
 from infra.bootstrap import Services
 from infra.budget import OverBudget, read_upload
@@ -31,6 +30,9 @@ from schemas.vector import parse_table
 from tasks import apply as applying
 from tasks import batching, money, outbox, reference, standing
 from tasks.kinds import KINDS, Kind, StageContext
+
+if TYPE_CHECKING:
+    from expectations.gate import Gate, GateResult
 
 log = logging.getLogger(__name__)
 
@@ -288,13 +290,14 @@ Docs = list[tuple[list[int], str, Any]]  # (uploads, kind, GX validation) of eac
 
 # Kinds whose verdicts come from the gate's SQL alone, so a later round may be judged ahead in an earlier
 # round's run and checked afterwards (_gate_ahead). A claim also reads and writes money inputs around its run.
-_AHEAD = frozenset(KINDS) - {"claim"}
+# Attendance's row checks (clash, bursts, devices over every check-in) are most of its gate's cost: checking
+# each upload again costs more than the GX runs it saves (bench.province: +1.5 CPU-s of 5 at 30 classes).
+_AHEAD = frozenset(KINDS) - {"claim", "attendance"}
 
 
 def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
     """Every round in order. Consecutive rounds of one kind (a burst of rosters naming the same trainees: one
-    round each) are first tried in one gate run (_gate_ahead); whatever that run would judge differently
-    from one by one is gated again round by round."""
+    round each) are first judged in one gate run (_gate_ahead)."""
     done: list[tuple[Parsed, Outcome]] = []
     i = 0
     while i < len(rounds):
@@ -303,37 +306,57 @@ def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: D
                and rounds[i + len(chain)][0].kind is rounds[i][0].kind):
             chain.append(rounds[i + len(chain)])
         i += len(chain)
-        if len(chain) > 1:
-            judged, chain = _gate_ahead(svc, chain, run_id, docs)
-            done += judged
+        if len(chain) > 1 and _try_ahead(svc.gate(), chain[0][0].kind.name):
+            done += _gate_ahead(svc, chain, run_id, docs)
+            continue
         for batch in chain:
             done += zip(batch, _gate(svc, batch, run_id, docs), strict=True)
     return done
 
 
-def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs
-                ) -> tuple[list[tuple[Parsed, Outcome]], list[list[Parsed]]]:
-    """Rounds of one kind in one gate run, then each upload applied in order while a run over it alone, at
-    that moment, would judge it the same (Gate.same_alone: its row checks' SQL, a few plain queries). In
-    one run an upload is judged before the earlier rounds are applied, and its checks may see the staged
-    rows of the others; where that changes anything, it and the uploads after it are returned, to be gated
-    again round by round, so every verdict is the one of processing the uploads one by one."""
+def _try_ahead(gate: Gate, kind: str) -> bool:
+    """Whether to judge this kind's rounds ahead: not for a while after it gained nothing (a judged-ahead run
+    that kept nothing beyond its first round cost one GX run more than round by round): 2, 4 … 16 chains."""
+    waits = gate.ahead_waits
+    if waits.get(kind, (0, 0))[0] > 0:
+        waits[kind] = (waits[kind][0] - 1, waits[kind][1])
+        return False
+    return True
+
+
+def _tried_ahead(gate: Gate, kind: str, *, gained: bool) -> None:
+    waits = gate.ahead_waits
+    misses = 0 if gained else waits.get(kind, (0, 0))[1] + 1
+    waits[kind] = (min(2 ** misses, 16) if misses else 0, misses)
+
+
+def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
+    """Rounds of one kind in one gate run; then, round by round, each upload is kept if a run over it alone,
+    at that moment, would judge it the same (Gate.same_alone: its row checks' SQL, a few plain queries) and
+    applied. In one run an upload is judged before the earlier rounds are applied, and its checks may see
+    the staged rows of the others: the uploads of a round where that changes anything are gated again
+    together (they cannot meet each other, and all they meet before them is applied), so every verdict is
+    the one of processing the uploads one by one."""
     batch = [p for r in chain for p in r]
     kind = batch[0].kind
     stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
     gate = svc.gate()
     result = gate.run(kind.name, kind.staging.name, [p.upload_id for p in batch])
-    judged: list[tuple[Parsed, Outcome]] = []
-    rest: list[list[Parsed]] = []
-    for n, r in enumerate(chain):
-        m = next((m for m, p in enumerate(r) if not gate.same_alone(result, kind.staging.name, p.upload_id)), None)
-        judged += [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in r[:m]]
-        if m is not None:
-            rest = [r[m:], *chain[n + 1:]]
-            break
-    if judged:
-        docs.append(([p.upload_id for p, _ in judged], kind.name, result.validation))
-    return judged, rest
+    done: list[tuple[Parsed, Outcome]] = []
+    kept: list[int] = []
+    for r in chain:
+        again = [p for p in r if not gate.same_alone(result, kind.staging.name, p.upload_id)]
+        for p in r:
+            if all(p is not q for q in again):
+                done.append((p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)))
+                kept.append(p.upload_id)
+        if again:
+            done += zip(again, _gate(svc, again, run_id, docs), strict=True)
+    first = {p.upload_id for p in chain[0]}
+    _tried_ahead(gate, kind.name, gained=any(u not in first for u in kept))
+    if kept:
+        docs.append((kept, kind.name, result.validation))
+    return done
 
 
 def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[Outcome]:
