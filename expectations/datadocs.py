@@ -67,6 +67,15 @@ def static_roots() -> dict[str, Path]:
     }
 
 
+@functools.cache
+def _view() -> Any:
+    """One page view per process: each view builds its own Jinja environment, and a fresh one compiles
+    every template again (~0.2 s a page); Jinja's template cache is safe to share between threads."""
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    return DefaultJinjaPageView()
+
+
 def run_name(kind: str, uploads: Sequence[int]) -> str:
     """The GX run name of a gate run: `upload-<id>-<kind>`, or the batch's uploads (five named at most)."""
     ids = "-".join(str(u) for u in uploads[:5])
@@ -96,9 +105,8 @@ def name_run(validation_result: Any, kind: str, uploads: Sequence[int], processe
 def offline_html(validation_result: Any, title: str, static_url: str = "/datadocs/static/") -> str:
     """GX's page for the validation result, its assets at `static_url`, masked."""
     from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
 
-    html = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(validation_result))
+    html = _view().render(ValidationResultsPageRenderer().render(validation_result))
     return mask(localise(html, title, static_url))
 
 

@@ -42,7 +42,7 @@ def by_institution(keys: list[str]) -> tuple[list[str], list[list[str]], list[st
     return reference, list(groups.values()), misplaced
 
 
-@task(name="process-institution", retries=1, retry_delay_seconds=[10], tags=["upload"])
+@task(name="process-institution", retries=1, retry_delay_seconds=[10])
 def process_institution(keys: list[str]) -> list[dict]:
     """One institution's pending uploads, in stage order (what a roster can see depends on it)."""
     return [process_object(key) for key in keys]

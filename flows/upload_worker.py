@@ -20,11 +20,13 @@ def warm_up() -> None:
     """Pay every first-use cost now: readers, the GX context, each stage's suite and the database pool."""
     import openpyxl  # noqa: F401 - XLSX uploads must not pay for the import
 
+    from infra.budget import start_forker
     from tasks import ingest  # noqa: F401
     from tasks.kinds import KINDS
     from tasks.prefect import services
 
     svc = services()  # the composition root also masks personal data in every log record
+    start_forker()  # each XLSX is read in a child forked from it (infra/budget.py)
     for kind in KINDS.values():
         svc.gate().run(kind.name, kind.staging.name, -1)  # upload -1 has no rows: the suite alone
 

@@ -126,8 +126,44 @@ def test_a_burst_of_rosters_that_share_nobody_is_one_gate_run(engine) -> None:  
         assert together[part] == alone[part], part
     runs = [{counting.keys[u] for u in run} for run in counting.runs]
     first, second, third = rosters
-    assert {first, second} in runs  # two institutions, nobody in common: one GX run
-    assert {third} in runs  # A's second roster waits for A's first
+    # Two institutions, nobody in common: one round. A's second roster is a round of its own (after A's
+    # first), judged ahead in the same GX run: a run over it alone once A's first is applied judges it the
+    # same (tasks/ingest._gate_ahead), so it is never gated again.
+    assert runs == [run for run in runs if first not in run] + [{first, second, third}]
+
+
+def test_rosters_naming_the_same_trainees_are_one_gate_run_unless_an_earlier_one_changes_a_verdict(engine) -> None:  # noqa: ANN001
+    store = MemoryStore()
+    _wipe(engine)
+    w = World(make_services(engine, store))
+    w.registries()
+    for uscc, cid in ((A, "A-1"), (B, "B-1")):
+        w.file_class(cid, uscc)  # the same days and hours: a trainee in both is ENR-OVERLAP
+    setup = {o.key: store.get(o.key) for o in store.list("reference/") + store.list("inbox/")}
+
+    def roster(cid: str, people: list[str]) -> bytes:
+        return csv_bytes(list(World.roster_row(cid, "")), [list(World.roster_row(cid, p).values()) for p in people])
+
+    # The stack bench's burst: every roster names the same trainees (one round each), in classes nobody
+    # filed, so every row is rejected and none changes what the next one is judged on.
+    unknown = {f"inbox/{uscc}/roster/X-{n}.csv": roster(f"X-{n}", POOL_PEOPLE[:2]) for n, uscc in enumerate((A, B, A, B))}
+    alone, together, counting = one_by_one_then_batched(engine, {**setup, **unknown})
+    for part in alone:
+        assert together[part] == alone[part], part
+    runs = [{counting.keys[u] for u in run} for run in counting.runs]
+    assert set(unknown) in runs and not [run for run in runs if run & set(unknown) and run != set(unknown)]
+
+    # B's roster meets A's accepted trainee in an overlapping class. Judged ahead in one run, A's roster saw
+    # B's staged trainee, which a run over it alone does not: A's is gated again. B's was judged with A's
+    # trainee in view, as a run over it alone gives once A's is applied: kept, flagged as one by one.
+    ra, rb = f"inbox/{A}/roster/A-1.csv", f"inbox/{B}/roster/B-1.csv"
+    alone, together, counting = one_by_one_then_batched(engine, {**setup, ra: roster("A-1", POOL_PEOPLE[:1]),
+                                                                 rb: roster("B-1", POOL_PEOPLE[:1])})
+    for part in alone:
+        assert together[part] == alone[part], part
+    assert "ENR-OVERLAP" in together["summaries"][f"outbox/{B}/roster/B-1.summary.json"]["rule_codes"]
+    runs = [{counting.keys[u] for u in run} for run in counting.runs]
+    assert {ra, rb} in runs and {ra} in runs and {rb} not in runs
 
 
 # A small world drawn at random: institutions A and B file classes whose teachers, venues, trainees,
