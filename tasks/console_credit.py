@@ -32,13 +32,21 @@ def institutions(svc: Services) -> list[dict]:
             for u, n, k in rows]
 
 
-def _evidence(mask: Masker, text: str) -> list[tuple[str, str]]:
+def _flat(v: object) -> str:
+    if isinstance(v, dict):
+        return " · ".join(f"{k} {_flat(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return ", ".join(_flat(x) for x in v)
+    return str(v)
+
+
+def _evidence(mask: Masker, text: str, reason: str) -> list[tuple[str, str]]:
+    """The evidence as (key, value) lines; an override's evidence (its reason) is already in the reasons."""
     try:
         ev = json.loads(text or "{}")
     except ValueError:
         return [("", mask(text))]
-    return [(str(k), mask(json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)))
-            for k, v in ev.items()]
+    return [(str(k), mask(_flat(v))) for k, v in ev.items() if not (k == "reason" and v == reason)]
 
 
 def institution_page(svc: Services, uscc: str) -> dict | None:
@@ -58,7 +66,7 @@ def institution_page(svc: Services, uscc: str) -> dict | None:
     history = [{"effective_on": row["effective_on"], "rating": row["rating"], "previous": row["previous"] or "",
                 "source": SOURCES.get(row["source"], row["source"]), "decided_by": row["decided_by"],
                 "reason_zh": mask(row["reason_zh"]), "reason_en": mask(row["reason_en"]),
-                "evidence": _evidence(mask, row["evidence"])} for row in rows]
+                "evidence": _evidence(mask, row["evidence"], row["reason_zh"])} for row in rows]
     return {"uscc": uscc, "name": inst["name"], "kind": inst["kind"], "rating": rating,
             "source": SOURCES.get(rows[0]["source"], rows[0]["source"]) if rows else "登记等级 registry",
             "registry_rating": inst["rating"], "registry_barred": bool(inst["blacklisted"]), "blacklisted": barred,

@@ -37,14 +37,17 @@ def _sort_period(label: str) -> tuple:
 
 def published(svc: Services) -> dict:
     """{"periods": [{period, series: [{series, label, versions: [{version, superseded, formats}]}]}],
-    "special": [{date, id, kind, formats}]}, newest first."""
+    "special": [{date, id, kind, formats}], "other": [{key, size}]}, newest first."""
     by: dict[tuple[str, str], dict[int, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     special: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    other = []
     for o in svc.store.list("reports/"):
         if m := PERIODIC.match(o.key):
             by[(m["period"], m["series"])][int(m["version"])][m["fmt"]] = o.key
         elif m := SPECIAL.match(o.key):
             special[(m["date"], m["id"])][m["fmt"]] = o.key
+        else:  # the daily summaries and the gates' Data Docs (served at /datadocs/upload/<id>)
+            other.append({"key": o.key, "size": o.size})
     periods: dict[str, list[dict]] = defaultdict(list)
     for (period, series), versions in by.items():
         latest = max(versions)
@@ -57,4 +60,5 @@ def published(svc: Services) -> dict:
                         for p, s in sorted(periods.items(), key=lambda x: _sort_period(x[0]), reverse=True)],
             "special": [{"date": d, "id": i, "kind": SPECIAL_KINDS[i.rsplit("-", 1)[0]],
                          "formats": [(f, fm[f]) for f in FORMAT_ORDER if f in fm]}
-                        for (d, i), fm in sorted(special.items(), reverse=True)]}
+                        for (d, i), fm in sorted(special.items(), reverse=True)],
+            "other": sorted(other, key=lambda o: o["key"], reverse=True)}

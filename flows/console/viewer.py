@@ -37,7 +37,7 @@ async def reports(request: Request, user: User) -> Response:
     try:
         found, error = qr.published(console.svc), None
     except Exception as exc:  # the store is down: say so on the page, the rest of the console works
-        found, error = {"periods": [], "special": []}, f"{type(exc).__name__}"
+        found, error = {"periods": [], "special": [], "other": []}, f"{type(exc).__name__}"
     return console.render(request, "reports.html", {**found, "error": error})
 
 
