@@ -3,19 +3,17 @@ object store was at hand goes out the next night without anyone remembering `ski
 
 from __future__ import annotations
 
-from infra.objectstore import MemoryStore
 from tasks.review import review
-from tests.conftest import make_services
 from tests.integration.world import A, World, people
 
 DAY = "2026-11-26"  # the tests' clock
 
 
-def test_the_nightly_run_publishes_a_special_report_a_review_left_unpublished(pg_engine, prefect_harness) -> None:  # noqa: ANN001
+def test_the_nightly_run_publishes_a_special_report_a_review_left_unpublished(svc, prefect_harness) -> None:  # noqa: ANN001
     from flows.nightly import nightly
     from tasks import prefect as ptasks
 
-    w = World(make_services(pg_engine, MemoryStore()))
+    w = World(svc)
     w.registries()
     w.file_class("A-1", sessions=0)
     w.upload(A, "roster", [w.roster_row("A-1", x, "13912345678") for x in people(3)])
