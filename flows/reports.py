@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from prefect import flow
 
+from tasks.prefect import services
+from tasks.prefect_credit import recompute_credit
 from tasks.prefect_reports import publish_period_report
 
 
 @flow(name="monthly-report")
 def monthly_report(month: str | None = None) -> list[str]:
-    """月报 of `month` (YYYY-MM; default the last complete month)."""
+    """月报 of `month` (YYYY-MM; default the last complete month). The month's credit ratings are recomputed
+    first (issue 12.6: "recomputed and published monthly with the reports, with the reasons"; a repeated run
+    writes nothing), so the report's 信用等级 section and its rating chart show them."""
+    from schemas.report_period import last_complete, parse_period
+
+    month = (parse_period(month, "monthly") if month else last_complete("monthly", services().now().date())).label
+    recompute_credit(month)
     return publish_period_report("monthly", month)
 
 

@@ -18,6 +18,7 @@ from infra.bootstrap import Services
 from schemas.codes import CATEGORY, TRAINING_TYPE
 from schemas.idcard import mask_id
 from schemas.report_period import KIND_ZH, Period, change, money_block, progress, rate, yuan
+from tasks import report_credit
 from tasks.exports import mask_text
 
 FUNNEL = ("enrolled", "trained", "passed", "certified")
@@ -206,7 +207,8 @@ def build(svc: Services, period: Period, *, version: int = 1, supersedes: str | 
     ratio = svc.policy.settings.min_attendance_ratio
     with svc.engine.connect() as conn:
         names = {u: n for u, n in conn.execute(select(db.institutions.c.uscc, db.institutions.c.name))}
-        ratings = institution_ratings(conn)
+        credit = report_credit.section(conn, period, names)  # the period's ratings, as published with it
+        ratings = {r["uscc"]: r["rating"] for r in credit["institutions"]}
         funnel = _funnel(conn, period, ratio)
         attendance = _attendance(conn, period)
         findings = _findings(conn, period)
@@ -243,6 +245,7 @@ def build(svc: Services, period: Period, *, version: int = 1, supersedes: str | 
         "advances_unsettled": unsettled,
         "institutions": institutions,
         "ratings": dict(sorted(rating_counts.items())),
+        "credit": credit,
         "change": {"previous": period.previous().label, **{k: change(now[k], before[k]) for k in now}},
         "targets": None if targets is None else {
             "year": period.start.year, "to": str(period.end),

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from schemas.report_period import KIND_LABELS, KINDS
 from tasks.period_report import DECISIONS, FUNNEL, FUNNEL_LABELS
+from tasks.report_credit import SOURCE_LABELS
 
 FORMATS = ("xlsx", "html", "json", "md")
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -88,6 +89,7 @@ def to_md(model: dict) -> bytes:
          "问题 findings", "信用 rating"],
         [[f"{i['name']} {i['uscc']}", i["classes"], i["trainees"], i["pass_rate"], i["certification_rate"],
           i["money_yuan"], i["findings"], i["rating"]] for i in model["institutions"]])]
+    out += _credit_md(model["credit"])
     ch = model["change"]
     out += [f"## 环比 Change against {ch['previous']}", "", *_md_table(
         ["指标 measure", "本期 now", "上期 before", "变化 change", "% "],
@@ -105,13 +107,32 @@ def to_md(model: dict) -> bytes:
     return "\n".join(out).encode()
 
 
+def _changed(x: dict) -> str:
+    return "是 yes" if x["changed"] else "否 no"
+
+
+def _credit_md(credit: dict) -> list[str]:
+    """信用等级 Credit ratings: the period's rating per institution with its reasons, then the period's overrides
+    and fraud downgrades (tasks/report_credit.py)."""
+    out = [f"## 信用等级 Credit ratings ({credit['month']})", "", *_md_table(
+        ["机构 institution", "等级 rating", "上次 previous", "变化 changed", "来源 source", "理由 reasons", "reasons"],
+        [[f"{x['name']} {x['uscc']}", x["rating"], x["previous"], _changed(x), SOURCE_LABELS[x["source"]],
+          x["reason_zh"], x["reason_en"]] for x in credit["institutions"]])]
+    out += ["### 本期调整与违规降级 Overrides and fraud downgrades in the period", "", *_md_table(
+        ["生效 effective", "机构 institution", "类型 kind", "上次 previous", "等级 rating", "理由 reasons", "reasons",
+         "决定人 decided by"],
+        [[e["effective_on"], f"{e['name']} {e['uscc']}", SOURCE_LABELS[e["source"]], e["previous"], e["rating"],
+          e["reason_zh"], e["reason_en"], e["decided_by"]] for e in credit["events"]])]
+    return out
+
+
 def to_html(model: dict, charts: dict[str, bytes]) -> bytes:
     images = {n: base64.b64encode(b).decode() for n, b in charts.items()}
     zh, en = version_line(model)
     return ENV.get_template("period_report.html.j2").render(
         m=model, charts=images, chart_titles=CHART_TITLES, version_zh=zh, version_en=en, funnel=FUNNEL,
         funnel_labels=FUNNEL_LABELS, kinds=KINDS, kind_labels=KIND_LABELS, decisions=DECISIONS,
-        decision_labels=DECISION_LABELS, change_labels=CHANGE_LABELS).encode()
+        decision_labels=DECISION_LABELS, change_labels=CHANGE_LABELS, source_labels=SOURCE_LABELS).encode()
 
 
 def to_xlsx(model: dict, charts: dict[str, bytes]) -> bytes:
@@ -166,6 +187,14 @@ def to_xlsx(model: dict, charts: dict[str, bytes]) -> bytes:
                                "合格率 % pass", "取证率 % certified", "金额 yuan", "问题 findings", "信用 rating"],
           [[i["name"], i["uscc"], i["classes"], i["trainees"], i["pass_rate"], i["certification_rate"], i["money_yuan"],
             i["findings"], i["rating"]] for i in model["institutions"]])
+    sheet("信用等级 Credit", ["机构 institution", "统一社会信用代码 USCC", "等级 rating", "上次 previous", "变化 changed",
+                            "来源 source", "理由 reasons (中文)", "reasons (English)"],
+          [[x["name"], x["uscc"], x["rating"], x["previous"], _changed(x), SOURCE_LABELS[x["source"]], x["reason_zh"],
+            x["reason_en"]] for x in model["credit"]["institutions"]]
+          + [[], ["本期调整与违规降级 Overrides and fraud downgrades", "生效 effective", "等级 rating", "上次 previous",
+                  "类型 kind", "决定人 decided by", "理由 reasons (中文)", "reasons (English)"]]
+          + [[f"{e['name']} {e['uscc']}", e["effective_on"], e["rating"], e["previous"], SOURCE_LABELS[e["source"]],
+              e["decided_by"], e["reason_zh"], e["reason_en"]] for e in model["credit"]["events"]])
     sheet("环比 Change", ["指标 measure", "本期 now", "上期 before", "变化 change", "%"],
           [[CHANGE_LABELS[k], _yuan_of_change(k, v["now"]), _yuan_of_change(k, v["before"]),
             _yuan_of_change(k, v["delta"]), v["percent"]] for k, v in model["change"].items() if k != "previous"])

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flows.console import auditor, login, operator, viewer
+from flows.console import auditor, institutions, login, operator, viewer
 from flows.console.sessions import Sessions, guarded, secret_key
 from infra.bootstrap import Services
 from tasks.console_queries import yuan
@@ -29,6 +29,7 @@ NAV = [  # (path, 中文, English, roles)
     ("/findings", "待审事项", "Findings", ("auditor",)),
     ("/rerun", "重新运行", "Re-run", ("auditor",)),
     ("/uploads", "上传", "Uploads", ("operator", "auditor")),
+    ("/institutions", "机构", "Institutions", ("operator", "auditor")),
     ("/classes", "班级", "Classes", ROLES),
     ("/reports", "报告", "Reports", ROLES),
 ]
@@ -76,6 +77,7 @@ def create_app(svc: Services, *, secure_cookies: bool = False) -> Starlette:
         *auditor.routes(),
         *operator.routes(),
         *viewer.routes(),
+        *institutions.routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     routes += _datadocs(svc)

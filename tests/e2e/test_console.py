@@ -122,5 +122,48 @@ def test_a_viewer_cannot_confirm_and_a_wrong_password_is_refused(console, page, 
     assert "禁止访问 Forbidden" in page.locator("h1").inner_text()
     screenshot(page, "console-forbidden")
     page.goto(f"{url}/reports")
-    assert "reports/2026-11-26/datadocs/upload-" in page.locator("table").inner_text()  # the gates' Data Docs
+    assert "reports/2026-11-26/datadocs/upload-" in page.locator("table.other").text_content()  # the gates' Data Docs
     screenshot(page, "console-reports")
+
+
+def test_a_published_monthly_report_and_an_institutions_credit_record_open_in_the_console(
+        console, page, screenshot) -> None:  # noqa: ANN001
+    """The month's ratings recomputed and its report published (what the monthly-report flow does); a viewer
+    opens it with its charts inside the console; an auditor goes from a finding to the institution's credit
+    record and overrides its rating with a reason."""
+    from schemas.report_period import parse_period
+    from tasks.credit import recompute
+    from tasks.report_publish import publish
+
+    url, svc = console["url"], console["svc"]
+    recompute(svc, "2027-01")  # the month the story's class was settled in
+    publish(svc, parse_period("2027-01"))
+    log_in(page, url, "viewer1")
+    page.goto(f"{url}/reports")
+    assert "第1版 v1" in page.locator("table.reports").inner_text()
+    page.click("a[href='/reports/view/2027-01/monthly.v1.html']")
+    report = page.frame_locator("iframe.report")
+    assert "职业技能培训补贴2027年1月月报" in report.locator("h1").inner_text()
+    report.locator("#chart-institutions_by_rating").wait_for()
+    charts = report.locator("img[id^=chart-]")
+    assert charts.count() == 4
+    assert all(charts.nth(n).evaluate("img => img.complete && img.naturalWidth > 0") for n in range(4))
+    assert "信用等级 Credit ratings" in report.locator("#credit").inner_text()
+    assert "下载 XLSX" in page.locator(".report-bar").inner_text()
+    screenshot(page, "console-report")
+    report.locator("#credit").scroll_into_view_if_needed()
+    screenshot(page, "console-report-credit")
+
+    page.context.clear_cookies()
+    log_in(page, url, "auditor1")
+    page.goto(f"{url}/findings/{console['hold_id']}")
+    page.click("dd a[href^='/institutions/']")
+    assert "信用记录" in page.locator("#credit").inner_text()
+    page.select_option("select[name=rating]", "C")
+    page.fill("input[name=reason]", "现场核查：教室与备案不符 / the filed venue has no classroom")
+    page.click("form.decide button[type=submit]")
+    assert "已调整" in page.locator(".flash").inner_text()
+    history = page.locator("table.history").inner_text()
+    assert "审计员调整 override" in history and "auditor1" in history and "月度评定 monthly" in history
+    assert "不予先行拨付" in page.locator("#credit").inner_text()
+    screenshot(page, "console-institution")
