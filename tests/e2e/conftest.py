@@ -22,8 +22,10 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
+    """Chromium for one test. Not shared wider: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and every later `asyncio.run` (Prefect's client, httpx) would fail."""
     exe = _chromium()
     if exe is None:
         message = "Debian's chromium is not installed: run `make system-deps` (infra/system-deps.sh)"
