@@ -8,7 +8,6 @@ import re
 import stat
 import warnings
 
-import pytest
 from sqlalchemy import select
 
 with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2; httpx is what Prefect brings
@@ -19,26 +18,9 @@ from flows.console import create_app
 from infra import db
 from tasks.console_users import disable_user
 from tests.conftest import make_services
-from tests.integration.console_world import PASSWORD, paid_class_with_a_late_hold
+from tests.integration.console_world import PASSWORD
 from tests.integration.test_money import entries
 from tests.integration.world import A, people
-
-
-@pytest.fixture
-def csvc(engine, tmp_path):  # noqa: ANN001, ANN201
-    from infra.objectstore import MemoryStore
-
-    return make_services(engine, MemoryStore(), data_dir=tmp_path)
-
-
-@pytest.fixture
-def story(csvc):  # noqa: ANN001, ANN201
-    return paid_class_with_a_late_hold(csvc)
-
-
-@pytest.fixture
-def client(csvc, story) -> TestClient:  # noqa: ANN001
-    return TestClient(create_app(csvc), follow_redirects=False)
 
 
 def csrf(client: TestClient, path: str = "/login") -> str:

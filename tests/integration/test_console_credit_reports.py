@@ -6,38 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 
-import pytest
-
-with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2; httpx is what Prefect brings
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-from flows.console import create_app
 from schemas.report_period import parse_period
 from tasks import report_publish
-from tests.conftest import make_services
-from tests.integration.console_world import paid_class_with_a_late_hold
-from tests.integration.test_console import audit, csrf, log_in
+from tests.integration.test_console import TestClient, audit, csrf, log_in
 from tests.integration.world import A, C
-
-
-@pytest.fixture
-def csvc(engine, tmp_path):  # noqa: ANN001, ANN201
-    from infra.objectstore import MemoryStore
-
-    return make_services(engine, MemoryStore(), data_dir=tmp_path)
-
-
-@pytest.fixture
-def story(csvc):  # noqa: ANN001, ANN201
-    return paid_class_with_a_late_hold(csvc)
-
-
-@pytest.fixture
-def client(csvc, story) -> TestClient:  # noqa: ANN001
-    return TestClient(create_app(csvc), follow_redirects=False)
 
 
 def _override(client: TestClient, uscc: str, rating: str, reason: str):  # noqa: ANN202
