@@ -257,7 +257,7 @@ def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
         outbox.answer(svc, upload_id)
         return Outcome(key, "rejected", upload_id, counts, reason)
 
-    parsed = parse_table(model, positions, table)
+    parsed = parse_table(model, positions, table, s.parse_row_wise_below)
 
     if r.area == "reference":
         counts = reference.replace_dataset(svc, r, upload_id, run_id, parsed, raws)
