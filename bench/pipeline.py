@@ -37,15 +37,16 @@ def run(svc: Services, day: ProvinceDay, stage: Stage, *, by_kind: bool = True) 
 
     ptasks.use(svc)  # what `skillsub process` / `nightly` do with the services of the settings
     outcomes: list[dict] = []
-    for phase in PHASES if by_kind else ["all"]:
-        keys = day.keys_of(phase) if by_kind else list(day.objects)
-        rows = sum(day.rows[k] for k in keys)
-        with stage("upload", rows):
-            upload(svc, day, keys)
-        with stage(f"process {phase}", rows):
-            outcomes += process_pending()
-    with stage("nightly", sum(day.rows.values())):
-        nightly(TODAY.isoformat())
+    with ptasks.in_process():  # as `skillsub process` / `nightly` run them: no flow heartbeat
+        for phase in PHASES if by_kind else ["all"]:
+            keys = day.keys_of(phase) if by_kind else list(day.objects)
+            rows = sum(day.rows[k] for k in keys)
+            with stage("upload", rows):
+                upload(svc, day, keys)
+            with stage(f"process {phase}", rows):
+                outcomes += process_pending()
+        with stage("nightly", sum(day.rows.values())):
+            nightly(TODAY.isoformat())
     return outcomes
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import great_expectations as gx
 from great_expectations.expectations import UnexpectedRowsExpectation
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from expectations import advance, assessment, attendance, certificate, enrollment, filing, settlement
 from expectations.checks import (
@@ -27,6 +27,7 @@ from expectations.checks import (
     unknown_class_check,
     uploads_in,
 )
+from expectations.gx_speed import configuration_cached
 from schemas.claim import ClaimRow
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
@@ -159,7 +160,8 @@ class Gate:
         ids = (uploads,) if isinstance(uploads, int) else tuple(uploads)
         suite, checks = self.suite(kind, ids)
         batch = self._batch_definition(table).get_batch()
-        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        with configuration_cached():  # GX's per-expectation bookkeeping, once per expectation (gx_speed.py)
+            result = batch.validate(suite, result_format="BOOLEAN_ONLY")
         by_name = {c.name: c for c in checks}
         hits: list[Hit] = []
         outcomes = []
@@ -184,16 +186,17 @@ class Gate:
         """Whether a run over this upload alone, now, would judge it as `result` did: every row check's SQL
         (what GX counts and what becomes hits) gives the same offending rows for it. Column checks read the
         staged row alone and cannot differ. A few plain queries instead of a GX run (tasks/ingest.py)."""
-        for check in CHECKS[result.kind]():
-            if not isinstance(check, RowCheck):
-                continue
-            seen, hits = self.offending_rows(check, table, [upload_id])
-            before = result.rows_by_upload.get(check.name, {}).get(upload_id, (0, 0))[0]
-            judged = [h for h in result.hits_by_check.get(check.name, []) if h.upload_id == upload_id]
-            if seen.get(upload_id, 0) != before or Counter(hits) != Counter(judged):
-                log.debug("upload %s alone differs in %s: %s rows, %s judged", upload_id, check.name,
-                          seen.get(upload_id, 0), before)
-                return False
+        with self.engine.connect() as conn:  # one checkout (and pre-ping) for every check
+            for check in CHECKS[result.kind]():
+                if not isinstance(check, RowCheck):
+                    continue
+                seen, hits = self.offending_rows(check, table, [upload_id], conn)
+                before = result.rows_by_upload.get(check.name, {}).get(upload_id, (0, 0))[0]
+                judged = [h for h in result.hits_by_check.get(check.name, []) if h.upload_id == upload_id]
+                if seen.get(upload_id, 0) != before or Counter(hits) != Counter(judged):
+                    log.debug("upload %s alone differs in %s: %s rows, %s judged", upload_id, check.name,
+                              seen.get(upload_id, 0), before)
+                    return False
         return True
 
     def ledger_balances(self) -> list[dict[str, Any]]:
@@ -222,8 +225,8 @@ class Gate:
 
         return {c.name for c in metadata.tables[table].columns}
 
-    def offending_rows(self, check: ColumnCheck | RowCheck, table: str,
-                       uploads: Sequence[int]) -> tuple[dict[int, int], list[Hit]]:
+    def offending_rows(self, check: ColumnCheck | RowCheck, table: str, uploads: Sequence[int],
+                       conn: Connection | None = None) -> tuple[dict[int, int], list[Hit]]:
         """Every offending row of the check (GX names at most 20), and per upload how many GX saw."""
         if isinstance(check, RowCheck):
             sql = check.render(uploads, self.values).replace("{batch}", table)
@@ -232,7 +235,10 @@ class Gate:
             detail = check.column if check.kind == "null" else f"'{check.detail}'"  # the column says why
             sql = (f"SELECT {cols}, {detail} AS detail, format_errors FROM {table} "
                    f"WHERE upload_id IN ({uploads_in(uploads)}) AND {check.predicate()}")
-        with self.engine.connect() as conn:
+        if conn is None:
+            with self.engine.connect() as own:
+                rows = own.execute(text(sql)).mappings().all()
+        else:
             rows = conn.execute(text(sql)).mappings().all()
         seen: dict[int, int] = {}
         for m in rows:

@@ -293,7 +293,8 @@ def process() -> None:
     svc = _services()
     ptasks.use(svc)
     try:
-        outcomes = run_process(svc.settings)
+        with ptasks.in_process():
+            outcomes = run_process(svc.settings)
     except Exception as exc:  # the system failed (store or database down): non-zero exit
         typer.echo(f"skillsub: processing failed: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -368,7 +369,8 @@ def nightly(as_of: str | None = typer.Option(None, "--date", help="as-of date YY
             raise typer.Exit(2) from None
     ptasks.use(_services())
     try:
-        summary = nightly_flow(as_of)
+        with ptasks.in_process():
+            summary = nightly_flow(as_of)
     except Exception as exc:
         typer.echo(f"skillsub: nightly failed: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -115,3 +117,39 @@ class MemoryStore:
     def _info(self, key: str) -> ObjectInfo:
         data, at = self.objects[key]
         return ObjectInfo(key, self._md5(data).hexdigest(), len(data), at)
+
+
+# A few threads for the store's round trips (issue 10): a PUT or GET mostly waits on the network, and boto3
+# clients are thread-safe, so the answer's two files, a HEAD per object and the archive copy overlap with each
+# other and with parsing instead of queueing. Small: the store is one service, and so is this machine.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def background() -> ThreadPoolExecutor:
+    """The process's store thread pool (created on first use; threads exit with the process)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store")
+        return _pool
+
+
+def put_all(store: ObjectStore, items: list[tuple[str, bytes, str]]) -> None:
+    """PUT every (key, bytes, content type) side by side; returns when all landed, raising the first failure
+    (after every PUT has finished, so none is still running when the caller records what it wrote)."""
+    if len(items) < 2:
+        for key, data, content_type in items:
+            store.put(key, data, content_type)
+        return
+    futures = [background().submit(store.put, key, data, content_type) for key, data, content_type in items]
+    wait(futures)
+    for f in futures:
+        f.result()
+
+
+def head_all(store: ObjectStore, keys: list[str]) -> list[ObjectInfo | None]:
+    """HEAD every key side by side, in the given order."""
+    if len(keys) < 2:
+        return [store.head(k) for k in keys]
+    return list(background().map(store.head, keys))

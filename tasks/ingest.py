@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ from infra import db
 from infra.bootstrap import Services
 from infra.budget import OverBudget, read_upload
 from infra.database import analyze_staging, bulk_insert
+from infra.objectstore import background, head_all, put_all
 from schemas.files import TooLarge, Unreadable
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers
@@ -127,13 +130,15 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
     unread: dict[int, Route] = {}  # claimed here, not read yet: marked failed if the batch fails
     try:
         found: list[tuple[int, str, Route, Any]] = []
+        routes: dict[int, Route] = {}
         for i, key in enumerate(keys):
             try:
-                r = route(key)
+                routes[i] = route(key)
             except BadKey as exc:
                 outcomes[i] = _misplaced(svc, key, str(exc))
-                continue
-            info = svc.store.head(key)
+        heads = dict(zip(routes, head_all(svc.store, [keys[i] for i in routes]), strict=True))
+        for i, r in routes.items():
+            key, info = keys[i], heads[i]
             if info is None:
                 outcomes[i] = Outcome(key, "skipped", reason="object is gone")
                 continue
@@ -203,29 +208,48 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
     if len(data) > s.max_file_bytes:
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", f"more than {s.max_file_bytes} bytes")
     sha = hashlib.sha256(data).hexdigest()
+    # the bytes processed stay, whatever the uploader overwrites later; the PUT runs while the rows are parsed
+    archived = background().submit(svc.store.put, archive_key(key, sha), data)
+    try:
+        return _parse_kept(svc, key, r, upload_id, run_id, shas, data, sha, archived.result)
+    except BaseException:
+        wait([archived])
+        raise
+
+
+def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, shas: dict, data: bytes,
+                sha: str, archived: Callable[[], None]) -> Outcome | Parsed | tuple[Route, int]:
+    """_parse once the bytes are read; `archived()` waits for their archive copy (raising if it failed), called
+    before anything this upload decides is written, so a failed archive leaves it unprocessed as before."""
+    s = svc.settings
     repeat = (r.uscc, r.kind, sha) in shas
     with svc.engine.begin() as conn:  # one round trip: the sha noted, and an earlier copy looked up
         conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(sha256=sha, run_id=run_id))
         original = None if repeat else _earlier_copy(conn, r, sha, upload_id)
-    svc.store.put(archive_key(key, sha), data)  # the bytes processed stay, whatever the uploader overwrites later
     if repeat:
+        archived()
         return r, upload_id
     shas[(r.uscc, r.kind, sha)] = upload_id
     if original is not None:
+        archived()
         return _duplicate(svc, key, upload_id, original)
     try:
         table = read_upload(s, data)
     except Unreadable as exc:
+        archived()
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-UNREADABLE", str(exc))
     except TooLarge as exc:
+        archived()
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", str(exc))
     except OverBudget as exc:
+        archived()
         return _quarantine(svc, key, r, upload_id, run_id, "FILE-TOO-LARGE", exc.reason)
 
     model = reference.MODELS[r.kind] if r.area == "reference" else KINDS[r.kind].model
     positions, missing, extra = match_headers(model, table.header)
     header = [("" if h is None else str(h)) for h in table.header]
     raws = {line: _raw(cells, len(header)) for line, cells in table.rows}
+    archived()
     _set(svc, upload_id, header=json.dumps({"cells": header, "ignored": extra}, ensure_ascii=False))
     if missing:
         reason = "missing: " + ", ".join(f"{m} ({model.en_header(m)}/{model.zh_header(m)})" for m in missing)
@@ -233,7 +257,7 @@ def _parse(svc: Services, key: str, r: Route, upload_id: int, size: int, run_id:
         outbox.answer(svc, upload_id)
         return Outcome(key, "rejected", upload_id, counts, reason)
 
-    parsed = parse_table(model, positions, table)
+    parsed = parse_table(model, positions, table, s.parse_row_wise_below)
 
     if r.area == "reference":
         counts = reference.replace_dataset(svc, r, upload_id, run_id, parsed, raws)
@@ -433,10 +457,12 @@ def _publish_data_docs(svc: Services, upload_ids: list[int], kind: str, validati
         with svc.engine.connect() as conn:
             processed = dict(conn.execute(select(db.uploads.c.id, db.uploads.c.processed_at)
                                           .where(db.uploads.c.id.in_(upload_ids))).all())
+        pages = []
         for upload_id in upload_ids:
             day = (processed.get(upload_id) or svc.now()).date().isoformat()
             page = html.replace("\x00title\x00", f"上传 {upload_id} 的数据文档（{kind}）· Data Docs of upload {upload_id} ({kind})", 1)
-            svc.store.put(data_docs_key(day, upload_id, kind), page.encode("utf-8"), "text/html; charset=utf-8")
+            pages.append((data_docs_key(day, upload_id, kind), page.encode("utf-8"), "text/html; charset=utf-8"))
+        put_all(svc.store, pages)
     except Exception:
         log.exception("Data Docs for uploads %s not published", upload_ids)
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from infra import db
 from infra.bootstrap import Services
+from infra.objectstore import put_all
 from schemas.layout import Route, outbox_prefix
 from schemas.rules import RULES, reasons
 from tasks import standing
@@ -80,9 +81,10 @@ def answer(svc: Services, upload_id: int) -> str:
     }
     if changed_at is not None:  # the counts of the rows as they stand now
         summary["rows"] |= {v: sum(1 for r in verdicts if r["verdict"] == v) for v in ("accepted", "rejected", "accepted_flagged")}
-    svc.store.put(f"{prefix}.result.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8")
-    svc.store.put(f"{prefix}.summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode("utf-8"),
-                  "application/json")
+    put_all(svc.store, [  # side by side; answered_at is set only once both landed
+        (f"{prefix}.result.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"),
+        (f"{prefix}.summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode("utf-8"), "application/json"),
+    ])
     with svc.engine.begin() as conn:
         conn.execute(update(u).where(u.c.id == upload_id).values(answered_at=svc.now()))
     return prefix

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prefect import task
 from prefect.runtime import flow_run
@@ -28,6 +30,18 @@ def use(svc: Services | None) -> None:
     """Wire given services (tests, the CLI) instead of building them from settings."""
     global _services
     _services = svc
+
+
+@contextmanager
+def in_process() -> Iterator[None]:
+    """Flows run in this process (the CLI's `process`, `nightly`, the bench) without Prefect's flow heartbeat:
+    its thread sleeps in 1-s steps and every flow run waits for it at its end (up to 1 s a flow,
+    shared/notes/traps.md). Heartbeats let a worker's server mark a crashed deployment run; a CLI run
+    ends with its process and reports its own failure, so it needs none."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def run_id() -> str:

@@ -139,6 +139,20 @@ def test_a_100_row_attendance_csv_in_gbk_parses_column_wise_like_row_by_row() ->
     assert parsed[5][1]["check_in"] == datetime(2027, 3, 1, 8) and parsed[2][2] == {"method": "unknown method: bogus"}
 
 
+def test_a_file_below_the_row_wise_size_parses_row_by_row_to_what_column_wise_gives() -> None:
+    header = ["班级编号", "身份证号", "签到时间", "签退时间", "考勤方式", "设备编号"]
+    rows = [[f"C{i % 3}", person(i, date(1990, 1, 1)), f"2027-03-{1 + i % 28:02d} 08:00:{i % 60:02d}",
+             f"2027-03-{1 + i % 28:02d} 16:00:00", ["face", "人脸", "bogus"][i % 3], "设备1"] for i in range(30)]
+    rows[5][2], rows[7][1] = "２０２７-03-01 08:00:00", "11010119900101123x"
+    table = read_table(csv_bytes(header, rows, "gbk"), max_rows=1000)
+    model = KINDS["attendance"].model
+    positions, _, _ = match_headers(model, table.header)
+    with patch.object(vector, "_parse_column", side_effect=AssertionError("column-wise")):
+        row_wise = parse_table(model, positions, table, row_wise_below=31)
+    assert row_wise == parse_table(model, positions, table, row_wise_below=30)  # 30 rows: column-wise
+    assert row_wise[5][1]["check_in"] == datetime(2027, 3, 1, 8) and row_wise[2][2] == {"method": "unknown method: bogus"}
+
+
 def test_blank_cells_and_edge_spaces_agree_with_pythons_strip_for_every_character() -> None:
     chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
     s = pl.Series(chars)
