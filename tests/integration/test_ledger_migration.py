@@ -54,3 +54,30 @@ def test_entries_booked_before_0011_get_their_shanghai_date_and_the_default_fund
                               "'k', CURRENT_TIMESTAMP)"))
     finally:
         eng.dispose()
+
+
+def test_a_living_allowance_paid_before_0011_keeps_its_own_fund_and_is_not_moved_by_the_next_settlement(engine) -> None:  # noqa: ANN001
+    """山西 pays a trainee's living allowance from 就业补助资金: backfilling it to the default fund would make
+    the next settlement 'recover' it from the default fund and pay it again from its own."""
+    import importlib
+
+    from infra import appendonly
+    from infra.objectstore import MemoryStore
+    from tasks import exports
+    from tasks.settle import settle_class
+    from tests.conftest import make_services, owner_engine
+    from tests.integration import test_money_regions as regions
+
+    migration = importlib.import_module("infra.migrations.versions.0011_ledger_booked_on_fund")
+    regions.test_shanxi_catalogue_cap_certificate_subsidy_and_15_yuan_a_day(engine)
+    svc = make_services(engine, MemoryStore(), policy="shanxi")
+    owner = owner_engine(engine) if engine.dialect.name == "postgresql" else engine
+    with owner.begin() as conn:  # the entries as 0011 found them: no fund yet, so the default first
+        appendonly.drop(lambda sql: conn.execute(text(sql)), conn.dialect.name, "ledger")
+        conn.execute(text("UPDATE ledger SET fund = :f"), {"f": svc.policy.fund})
+        migration.fund_accounts(conn, svc.policy)
+        appendonly.create(lambda sql: conn.execute(text(sql)), conn.dialect.name, "ledger")
+    before = exports.ledger(svc)
+    assert [(e["kind"], e["amount_yuan"]) for e in before if e["fund"] == "就业补助资金"] == [("settlement", "75.00")]
+    settle_class(svc, regions.A, "X-1", "after-the-migration")
+    assert exports.ledger(svc) == before  # nothing moved between the funds, nothing recovered
