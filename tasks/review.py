@@ -19,6 +19,7 @@ from infra.bootstrap import Services
 from schemas.idcard import mask_id
 from schemas.rules import HOLD_EFFECTS, RULES, Effect
 from tasks import credit, special, standing
+from tasks.facts import DERIVED_HOLDS
 
 
 class ReviewRefused(Exception):
@@ -58,6 +59,9 @@ def _decide(conn: Connection, svc: Services, row: Any, decision: str, reason: st
         raise ReviewRefused(f"finding {finding_id} ({row['rule_code']}, {row['effect']}) holds nothing to decide")
     if row["status"] != "open":
         raise ReviewRefused(f"finding {finding_id} is already {row['status']}: decisions are final")
+    if row["rule_code"] in DERIVED_HOLDS:  # a payment waiting on something else: confirming it is no fraud finding
+        raise ReviewRefused(f"finding {finding_id} ({row['rule_code']}) is a payment waiting on its cause (the class's "
+                            "other holds, or the institution's credit rating): it lifts itself when that is decided")
     status = "confirmed" if decision == "confirm" else "dismissed"
     conn.execute(insert(db.decisions).values(finding_id=finding_id, decision=decision, auditor=auditor,
                                              reason=reason, at=svc.now()))

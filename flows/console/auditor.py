@@ -20,6 +20,7 @@ from tasks import console_classes as qc
 from tasks import console_queries as q
 from tasks import console_uploads as qu
 from tasks.console_users import User
+from tasks.facts import DERIVED_HOLDS
 from tasks.review import ReviewRefused, review
 
 ROLE = ("auditor",)
@@ -57,11 +58,13 @@ async def finding(request: Request, user: User) -> Response:
     page = q.finding_page(console.svc, finding_id)
     if page is None:
         return console.render(request, "error.html", {"message": "没有这条记录 / no such finding", "status": 404}, 404)
-    may_decide = user.role == "auditor" and page.finding["status"] == "open" and page.finding["effect"] in q.HOLDS
+    waiting = page.finding["rule_code"] in DERIVED_HOLDS  # a payment waiting on its cause: nothing to decide here
+    may_decide = (user.role == "auditor" and page.finding["status"] == "open" and page.finding["effect"] in q.HOLDS
+                  and not waiting)
     may_escalate = user.role == "auditor" and page.finding["status"] == "none" and page.finding["effect"] == "warn"
     previews = {d: q.decision_preview(console.svc, finding_id, d) for d in ("confirm", "dismiss")} if may_decide else {}
     return console.render(request, "finding.html", {
-        "p": page, "f": page.finding, "may_decide": may_decide, "may_escalate": may_escalate,
+        "p": page, "f": page.finding, "may_decide": may_decide, "may_escalate": may_escalate, "waiting": waiting,
         "previews": previews, "revealed": request.state.session.pop("revealed", None)})
 
 

@@ -166,3 +166,19 @@ def test_the_monthly_record_counts_exams_certificates_and_rejected_rows(w: World
     assert evidence["assessed"] == {"assessed": 2, "passed": 2, "certified": 2}
     assert evidence["rows"]["rejected"] == 1 and evidence["rows"]["total"] == 23  # 1 filing + 5 sessions + 2 + 10 check-ins + 2 + 2 + 1
     assert "考核合格率 100.0%（目标 80.0%）" in row["reason_zh"] and "rejected rows 4.3% (1/23)" in row["reason_en"]
+
+
+def test_an_advance_waiting_on_credit_cannot_be_confirmed_as_fraud_and_the_rating_stays(w: World) -> None:
+    from tasks.review import ReviewRefused
+
+    w.file_class("A-1", sessions=0)
+    w.upload(A, "roster", [w.roster_row("A-1", x, f"1380000000{i}", payer="free") for i, x in enumerate(people(2))])
+    override(w.svc, A, "C", "under watch", "审计员 赵")
+    assert _claim_advance(w, A, "A-1", "1000") == ("accepted_flagged", {"ADV-CREDIT"})
+    pay_and_settle(w.svc, AFTER, "nightly-credit")
+    [waiting] = [f for f in w.findings("ADV-CREDIT") if f["status"] == "open"]
+    with pytest.raises(ReviewRefused, match="payment waiting on its cause"):
+        review(w.svc, waiting["id"], "confirm", "yes, the wait is right", "审计员 赵")
+    assert _rating(w, A) == "C" and [f["status"] for f in w.findings("ADV-CREDIT")] == ["open"]
+    with w.svc.engine.connect() as conn:
+        assert conn.execute(select(db.special_reports)).first() is None  # no 重大情况专报 of a fraud nobody found
