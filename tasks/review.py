@@ -9,6 +9,7 @@ when, why); no command changes it afterwards; a re-evaluation never overturns it
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -20,6 +21,8 @@ from schemas.idcard import mask_id
 from schemas.rules import HOLD_EFFECTS, RULES, Effect
 from tasks import credit, special, standing
 from tasks.facts import DERIVED_HOLDS
+
+log = logging.getLogger(__name__)
 
 
 class ReviewRefused(Exception):
@@ -48,7 +51,10 @@ def review(svc: Services, finding_id: int, decision: str, reason: str, auditor: 
     # a hold released or escalated changes the row; the institution's answer says so (issue 11.3)
     standing.reanswer(svc, [(row["uscc"], row["class_id"], row["id_number"])])
     if publish and out.get("status") == "confirmed":  # 重大情况专报 at once (issue 12.4), after the decision is committed
-        special.publish_fraud(svc, finding_id, out.get("rating_change"))
+        try:
+            special.publish_fraud(svc, finding_id, out.get("rating_change"))
+        except Exception:  # the decision stands; the nightly run publishes what is missing (special.publish_missing)
+            log.exception("special report of finding %s not published now; the nightly run will", finding_id)
     return out
 
 

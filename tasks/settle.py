@@ -6,6 +6,7 @@ Each runs in one transaction under a per-class lock; the ledger's UNIQUE key is 
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -34,6 +35,8 @@ class Settled:
     exclusions: dict[str, set[str]] = field(default_factory=dict)
 
 
+log = logging.getLogger(__name__)
+
 def settle_class(svc: Services, uscc: str, class_id: str, run_id: str, *, dry_run: bool = False,
                  booked_on: date | None = None) -> Settled:
     """Compute what the class earned per payee now and write the difference to what was paid
@@ -58,8 +61,11 @@ def settle_classes(svc: Services, keys: list[Key], run_id: str, *, dry_run: bool
         else:
             tx.commit()
     if not dry_run:  # 重大情况专报 of a big recovery order, at once (issue 12.4)
-        special.publish_recoveries(svc, [(s.uscc, s.class_id) for s in result
-                                         if any(kind == "recovery" for _, kind, _ in s.entries)])
+        try:
+            special.publish_recoveries(svc, [(s.uscc, s.class_id) for s in result
+                                             if any(kind == "recovery" for _, kind, _ in s.entries)])
+        except Exception:  # the money is booked; the nightly run publishes what is missing (special.publish_missing)
+            log.exception("special reports of recoveries not published now; the nightly run will")
     return result
 
 

@@ -157,12 +157,13 @@ def publish_recoveries(svc: Services, keys: list[Key]) -> list[str]:
     if not keys:
         return []
     out = []
-    with svc.engine.begin() as conn:
+    with svc.engine.connect() as conn:
         orders = conn.execute(select(lg).where(
             lg.c.kind == "recovery", -lg.c.amount_fen > threshold,
             ~select(sr.c.id).where(sr.c.event_key == literal("recovery:", String) + lg.c.idempotency_key).exists(),
             of(lg, keys)).order_by(lg.c.id)).mappings().all()
-        for o in orders:
+    for o in orders:  # one transaction each: a failed write leaves the reports before it recorded as published
+        with svc.engine.begin() as conn:
             institution, klass, money = _class_part(conn, o["uscc"], o["class_id"])
             payee = mask_id(o["payee"]) if o["payee_kind"] == "person" else o["payee"]
             report = {"id": f"recovery-{o['id']}", "kind": "recovery", "date": svc.now().date().isoformat(),
@@ -177,7 +178,6 @@ def publish_recoveries(svc: Services, keys: list[Key]) -> list[str]:
             if key:
                 out.append(key)
     return out
-
 
 
 def publish_missing(svc: Services) -> list[str]:

@@ -151,3 +151,26 @@ def test_a_report_left_unpublished_is_published_later_once(w: World) -> None:
     assert _reports(w) == {}
     assert special.publish_missing(w.svc) == [f"reports/special/{DAY}/fraud-finding-{hold['id']}"]
     assert special.publish_missing(w.svc) == [] and len(_reports(w)) == 2
+
+
+def test_a_store_that_fails_the_report_keeps_the_decision_and_the_nightly_catch_up_publishes_it(w: World) -> None:
+    p = people(3)
+    w.file_class("A-1", sessions=0)
+    w.upload(A, "roster", [w.roster_row("A-1", x, PHONE, payer="free") for x in p])
+    hold = next(f for f in w.findings("ENR-SHARED-PHONE") if f["id_number"] == p[0])
+    store, put = w.svc.store, w.svc.store.put
+
+    def refuse(key: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if key.startswith("reports/special/"):
+            raise OSError("object store unavailable")
+        return put(key, *args, **kwargs)
+
+    store.put = refuse
+    try:
+        out = review(w.svc, hold["id"], "confirm", "forged roster", "审计员 王")  # no error reaches the auditor
+    finally:
+        store.put = put
+    assert out["status"] == "confirmed" and _reports(w) == {}
+    assert [f["status"] for f in w.findings("ENR-SHARED-PHONE") if f["id"] == hold["id"]] == ["confirmed"]
+    published = special.publish_missing(w.svc)  # what the nightly run does
+    assert published == [f"reports/special/{DAY}/fraud-finding-{hold['id']}"] and len(_reports(w)) == 2
