@@ -85,8 +85,7 @@ def login(svc: Services, name: str, password: str, client: str) -> User | None:
             col == value, a.c.at > since, a.c.ok.is_(False))).scalar_one()
             for col, value in ((a.c.username, name), (a.c.client, client))]
         row = conn.execute(select(db.console_users).where(db.console_users.c.name == name)).mappings().first()
-    if max(failures) >= s.console_login_max_failures:
-        _attempt(svc, name, client, False)
+    if max(failures) >= s.console_login_max_failures:  # not recorded: the lock ends a window after the last real try
         raise Throttled(name)
     ok = False
     try:
