@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     console_session_seconds: int = Field(8 * 3600, gt=0)
     console_login_max_failures: int = Field(5, gt=0)
     console_login_window_seconds: int = Field(900, gt=0)
+    # Behind a TLS proxy the session cookie is sent over HTTPS only (plain HTTP on loopback otherwise).
+    console_secure_cookies: bool = False
 
     @field_validator("database_url", "db_owner_url", "prefect_database_url")
     @classmethod

@@ -14,5 +14,5 @@ def serve(svc: Services, host: str, port: int) -> None:
 
     logmask.install()  # whatever uvicorn or a handler logs, ID and phone numbers masked
 
-    uvicorn.run(create_app(svc), host=host, port=port, access_log=False, log_level="warning",
+    uvicorn.run(create_app(svc, secure_cookies=svc.settings.console_secure_cookies), host=host, port=port, access_log=False, log_level="warning",
                 server_header=False, proxy_headers=False)

@@ -291,3 +291,13 @@ def test_a_session_ends_after_its_lifetime(engine, tmp_path, story) -> None:  # 
     assert client.get("/classes").status_code == 200
     time.sleep(2.1)
     assert client.get("/classes").headers["location"] == "/login"
+
+
+def test_behind_tls_the_session_cookie_is_secure_httponly_and_strict(csvc, story) -> None:  # noqa: ANN001
+    from tests.integration.conftest import TestClient
+
+    client = TestClient(create_app(csvc, secure_cookies=True), base_url="https://console.example", follow_redirects=False)
+    cookie = log_in(client, "auditor1").headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    plain = TestClient(create_app(csvc), follow_redirects=False)
+    assert "secure" not in log_in(plain, "viewer1").headers["set-cookie"].lower()
