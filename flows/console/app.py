@@ -63,7 +63,7 @@ class Console:
 
 
 @guarded(ROLES)
-async def home(request: Request, user: User) -> Response:
+def home(request: Request, user: User) -> Response:
     return RedirectResponse(HOME[user.role], status_code=303)
 
 

@@ -34,7 +34,7 @@ def _int(value: str | None, default: int = 1) -> int:
 
 
 @guarded(ROLE)
-async def queue(request: Request, user: User) -> Response:
+def queue(request: Request, user: User) -> Response:
     p = request.query_params
     flt = q.QueueFilter(rule=p.get("rule") or None, stage=p.get("stage") or None,
                         institution=p.get("institution") or None,
@@ -52,7 +52,7 @@ async def queue(request: Request, user: User) -> Response:
 
 
 @guarded(("auditor", "viewer"))
-async def finding(request: Request, user: User) -> Response:
+def finding(request: Request, user: User) -> Response:
     console = request.app.state.console
     finding_id = request.path_params["finding_id"]
     page = q.finding_page(console.svc, finding_id)
@@ -69,7 +69,7 @@ async def finding(request: Request, user: User) -> Response:
 
 
 @guarded(ROLE, post=True)
-async def decide(request: Request, user: User, form) -> Response:  # noqa: ANN001
+def decide(request: Request, user: User, form) -> Response:  # noqa: ANN001
     console = request.app.state.console
     finding_id = request.path_params["finding_id"]
     decision = str(form.get("decision", ""))
@@ -84,7 +84,7 @@ async def decide(request: Request, user: User, form) -> Response:  # noqa: ANN00
 
 
 @guarded(ROLE, post=True)
-async def reveal(request: Request, user: User, form) -> Response:  # noqa: ANN001
+def reveal(request: Request, user: User, form) -> Response:  # noqa: ANN001
     """One trainee's full ID number, shown once on the finding page; the reveal is audit-logged."""
     console = request.app.state.console
     finding_id = request.path_params["finding_id"]
@@ -111,7 +111,7 @@ def _scope(console, form) -> dict:  # noqa: ANN001
 
 
 @guarded(ROLE)
-async def rerun_form(request: Request, user: User) -> Response:
+def rerun_form(request: Request, user: User) -> Response:
     from tasks.rerun import STAGES  # the re-run's modules load GX (seconds): only when the form is opened
 
     console = request.app.state.console
@@ -123,7 +123,7 @@ async def rerun_form(request: Request, user: User) -> Response:
 
 
 @guarded(ROLE, post=True)
-async def rerun_post(request: Request, user: User, form) -> Response:  # noqa: ANN001
+def rerun_post(request: Request, user: User, form) -> Response:  # noqa: ANN001
     """action=preview: a dry run whose diff is shown with an apply button; action=apply: the re-run."""
     from tasks.rerun import STAGES, RerunRefused, check_request, rerun
 

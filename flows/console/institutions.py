@@ -19,13 +19,13 @@ USCC = "{uscc:str}"
 
 
 @guarded(READERS)
-async def institutions(request: Request, user: User) -> Response:
+def institutions(request: Request, user: User) -> Response:
     console = request.app.state.console
     return console.render(request, "institutions.html", {"rows": qcr.institutions(console.svc)})
 
 
 @guarded(READERS)
-async def institution(request: Request, user: User) -> Response:
+def institution(request: Request, user: User) -> Response:
     console = request.app.state.console
     page = qcr.institution_page(console.svc, request.path_params["uscc"])
     if page is None:
@@ -34,7 +34,7 @@ async def institution(request: Request, user: User) -> Response:
 
 
 @guarded(("auditor",), post=True)
-async def override_rating(request: Request, user: User, form) -> Response:  # noqa: ANN001
+def override_rating(request: Request, user: User, form) -> Response:  # noqa: ANN001
     console = request.app.state.console
     uscc = request.path_params["uscc"]
     if qcr.institution_page(console.svc, uscc) is None:

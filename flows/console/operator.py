@@ -16,7 +16,7 @@ from tasks.console_users import User
 
 
 @guarded(("operator", "auditor"))
-async def uploads(request: Request, user: User) -> Response:
+def uploads(request: Request, user: User) -> Response:
     console = request.app.state.console
     p = request.query_params
     institution, status = p.get("institution") or None, p.get("status") or None
@@ -27,7 +27,7 @@ async def uploads(request: Request, user: User) -> Response:
 
 
 @guarded(("operator",), post=True)
-async def process_again(request: Request, user: User, form) -> Response:  # noqa: ANN001
+def process_again(request: Request, user: User, form) -> Response:  # noqa: ANN001
     from tasks.ingest import process_object
 
     console = request.app.state.console

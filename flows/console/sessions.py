@@ -13,11 +13,12 @@ import functools
 import hmac
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -69,7 +70,7 @@ def csrf_ok(session: dict, sent: str | None) -> bool:
     return bool(sent) and hmac.compare_digest(session["c"], str(sent))
 
 
-Handler = Callable[..., Awaitable[Response]]
+Handler = Callable[..., Response]  # plain def: it runs in a worker thread (database work, settlements, re-runs)
 
 
 def guarded(roles: tuple[str, ...], *, post: bool = False) -> Callable[[Handler], Handler]:
@@ -95,7 +96,9 @@ def guarded(roles: tuple[str, ...], *, post: bool = False) -> Callable[[Handler]
                 return console.refuse(request, session, user,
                                       f"角色 {user.role} 无权执行此操作 / the {user.role} role may not do this")
             request.state.session, request.state.user = session, user
-            response = await (handler(request, user, form) if post else handler(request, user))
+            # in Starlette's thread pool: a re-run or a settlement preview must not stall every other user's page
+            response = await run_in_threadpool(handler, request, user, form) if post else \
+                await run_in_threadpool(handler, request, user)
             return console.sessions.save(response, session)
 
         return endpoint

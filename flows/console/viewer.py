@@ -16,13 +16,13 @@ ALL = ("auditor", "operator", "viewer")
 
 
 @guarded(ALL)
-async def classes(request: Request, user: User) -> Response:
+def classes(request: Request, user: User) -> Response:
     console = request.app.state.console
     return console.render(request, "classes.html", {"rows": qc.classes_list(console.svc)})
 
 
 @guarded(ALL)
-async def class_page(request: Request, user: User) -> Response:
+def class_page(request: Request, user: User) -> Response:
     console = request.app.state.console
     page = qc.class_page(console.svc, request.path_params["class_pk"])
     if page is None:
@@ -31,7 +31,7 @@ async def class_page(request: Request, user: User) -> Response:
 
 
 @guarded(ALL)
-async def reports(request: Request, user: User) -> Response:
+def reports(request: Request, user: User) -> Response:
     """Published reports by period (latest version first, older ones superseded) and the special reports."""
     console = request.app.state.console
     try:
@@ -47,7 +47,7 @@ def _published_key(request: Request) -> str | None:
 
 
 @guarded(ALL)
-async def report_view(request: Request, user: User) -> Response:
+def report_view(request: Request, user: User) -> Response:
     """A published report's HTML inside the console (framed from this origin), with its other formats."""
     console = request.app.state.console
     key = _published_key(request)
@@ -59,7 +59,7 @@ async def report_view(request: Request, user: User) -> Response:
 
 
 @guarded(ALL)
-async def report_file(request: Request, user: User) -> Response:
+def report_file(request: Request, user: User) -> Response:
     """One published object from the bucket: HTML shown (only framed by the console, its inline styles and
     base64 charts only), every other format downloaded."""
     console = request.app.state.console
