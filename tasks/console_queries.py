@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from infra import db, logmask
 from infra.bootstrap import Services
+from schemas.cells import clean
 from schemas.idcard import mask_id
 from schemas.rules import HOLD_EFFECTS, RULES
 from tasks import exports
@@ -207,7 +208,7 @@ def _raw_row(conn: Connection, row: Any) -> dict | None:
     return {"upload_id": found["upload_id"], "row_no": found["row_no"], "kind": found["kind"],
             "verdict": found["verdict"], "rule_codes": found["rule_codes"],
             "key": mask(found["key"]),
-            "cells": [(h, mask_name(str(c)) if str(h).strip().lower() in _NAME_HEADERS else mask(str(c)))
+            "cells": [(h, mask_name(str(c)) if (clean(h) or "").lower() in _NAME_HEADERS else mask(str(c)))
                       for h, c in zip(header, cells, strict=False)]}
 
 
