@@ -130,11 +130,11 @@ def test_inside_a_flow_run_the_report_is_also_a_markdown_artifact_with_ids_maske
     def confirm() -> None:
         review(w.svc, hold["id"], "confirm", f"forged roster ({hold['id_number']})", "审计员 王")
 
-    confirm()
+    run_id = confirm(return_state=True).state_details.flow_run_id
 
-    async def artifacts() -> list:
+    async def artifacts() -> list:  # this run's: the suite's other flow runs share the test API
         async with get_client() as client:
-            return [a for a in await client.read_artifacts() if a.key == "special-report"]
+            return [a for a in await client.read_artifacts() if a.key == "special-report" and a.flow_run_id == run_id]
 
     [artifact] = asyncio.run(artifacts())
     assert artifact.type == "markdown" and artifact.data.startswith("# 重大情况专报")
