@@ -390,9 +390,7 @@ def rerun_cmd(stage: str = typer.Option(..., "--stage", help="filing, enrollment
     """Re-run a stage with today's rules and policy for a class, an institution or a date range."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from flows.rerun import rerun
-    from tasks import prefect as ptasks
-    from tasks.rerun import RerunRefused, check_request
+    from tasks.rerun import RerunRefused, check_request  # light: a refusal answers before Prefect and GX load
 
     try:  # a request that cannot run is refused here, not as a failed flow run with a traceback
         check_request(_db_only(), stage, class_ref, institution, date_from, date_to, auditor, reason, known_scope=True)
@@ -403,6 +401,9 @@ def rerun_cmd(stage: str = typer.Option(..., "--stage", help="filing, enrollment
         typer.echo(f"skillsub: cannot read the database (not migrated? skillsub db upgrade): "
                    f"{type(exc).__name__}", err=True)
         raise typer.Exit(2) from None
+    from flows.rerun import rerun
+    from tasks import prefect as ptasks
+
     ptasks.use(_services())
     try:
         report = rerun(stage, class_ref, institution, date_from, date_to, dry_run, auditor, reason)

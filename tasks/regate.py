@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from infra import db
 from infra.bootstrap import Services
 from infra.database import lock_findings
+from schemas.codes import STAGES
 from schemas.layout import Route
 from schemas.rows import match_headers, parse_cells
 from schemas.rules import Verdict, reasons, verdict_for
@@ -28,7 +29,7 @@ from tasks import apply as applying
 from tasks import hours, ingest, outbox, standing
 from tasks.kinds import HOURS_KINDS, KINDS, Kind, StageContext
 
-GATE_STAGES = ("filing", "enrollment", "attendance", "assessment", "certificate")
+GATE_STAGES = STAGES[:5]  # filing … certificate: the stages with a gate over stored rows
 STAGE_KINDS = {"filing": ("filing", "schedule"), "enrollment": ("roster",), "attendance": ("attendance",),
                "assessment": ("assessment",), "certificate": ("certificate",)}
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, insert, select
 
 from infra import db
 from infra.bootstrap import Services
 from infra.database import exclusive
-from tasks.regate import GATE_STAGES, RowChange, regate_stage
+from schemas.codes import STAGES as _ALL_STAGES
 from tasks.settle import settle_class
+
+if TYPE_CHECKING:
+    from tasks.regate import RowChange
+
+GATE_STAGES = _ALL_STAGES[:5]  # as tasks/regate.py: imported only when a gate stage runs (it loads GX, ~4 s)
 
 MONEY_STAGES = ("advance", "settlement")
 STAGES = ("all", *GATE_STAGES, *MONEY_STAGES)
@@ -117,6 +123,8 @@ def rerun(svc: Services, stage: str, class_ref: str | None, institution: str | N
     report = RerunReport()
     scope = set(classes) if (class_ref or date_from or date_to) else None
     gate_stages = GATE_STAGES if stage == "all" else tuple(s for s in (stage,) if s in GATE_STAGES)
+    from tasks.regate import regate_stage
+
     with exclusive(svc.engine, "skillsub:regate"):  # two re-runs would stage the same upload's rows at once
         for gate_stage in gate_stages:
             changes, report.rows_checked[gate_stage] = regate_stage(svc, gate_stage, scope, institution,
