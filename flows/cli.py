@@ -535,6 +535,8 @@ def console_cmd(host: str = typer.Option("127.0.0.1", "--host"),
     port = port or s.console_port or 8780
     typer.echo(f"console at http://{host}:{port}/")
     serve(svc, host, port)
+
+
 # --- reports (issue 12 points 2, 3, 5): period reports and the public disclosure
 report_app = typer.Typer(help="Period reports (月报/季报/年报) and the public disclosure (公开)", no_args_is_help=True)
 app.add_typer(report_app, name="report")

@@ -60,7 +60,3 @@ def upload_key(svc: Services, upload_id: int) -> tuple[str, bool] | None:
     expired = svc.now() - timedelta(seconds=svc.settings.processing_lease_seconds)
     return r.key, r.status == "failed" or (r.status == "processing" and (r.claimed_at is None or r.claimed_at <= expired))
 
-
-def reports(svc: Services) -> list[dict]:
-    """Objects under reports/ in the bucket (issue 12's reports and the gates' Data Docs), newest first."""
-    return [{"key": o.key, "size": o.size} for o in sorted(svc.store.list("reports/"), key=lambda o: o.key, reverse=True)]

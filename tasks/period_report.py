@@ -35,14 +35,6 @@ def zh(table: dict[str, str], code: str | None) -> str:
     return code or ""
 
 
-def institution_ratings(conn: Connection) -> dict[str, str]:
-    """The rating each institution is shown with: its current credit rating (issue 12 point 6), the
-    registry's where none was computed yet."""
-    from tasks.credit import current_ratings
-
-    return current_ratings(conn)
-
-
 def _between(col, start: date, end: date):  # noqa: ANN001, ANN202
     return and_(col >= start, col < end)
 
