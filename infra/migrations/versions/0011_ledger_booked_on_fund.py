@@ -48,15 +48,10 @@ def fund_accounts(bind, policy) -> None:  # noqa: ANN001
                          {"f": fund, "u": uscc, "c": class_id, "p": payee})
 
 
-def _default_fund() -> str:
+def _default_fund(policy) -> str:  # noqa: ANN001
     from schemas.policy import DEFAULT_FUND
 
-    try:
-        from infra.settings import Settings
-
-        return Settings().region_policy.fund
-    except Exception:  # noqa: BLE001 - a migration must not need a full configuration
-        return DEFAULT_FUND
+    return policy.fund if policy is not None else DEFAULT_FUND
 
 
 def upgrade() -> None:
@@ -68,8 +63,9 @@ def upgrade() -> None:
     if bind.execute(sa.text("SELECT count(*) FROM ledger")).scalar_one():
         appendonly.drop(op.execute, dialect, 'ledger')
         booked = "CAST(created_at AS date)" if dialect == "postgresql" else "date(created_at)"
-        bind.execute(sa.text(f"UPDATE ledger SET booked_on = {booked}, fund = :fund"), {"fund": _default_fund()})
-        fund_accounts(bind, _policy())
+        policy = _policy()
+        bind.execute(sa.text(f"UPDATE ledger SET booked_on = {booked}, fund = :fund"), {"fund": _default_fund(policy)})
+        fund_accounts(bind, policy)
         appendonly.create(op.execute, dialect, 'ledger')
     if dialect == "postgresql":
         op.alter_column('ledger', 'booked_on', nullable=False)
