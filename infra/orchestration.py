@@ -75,17 +75,24 @@ def start_server(data_dir: Path, auth_string: str, timeout: float = 90, *,
     pid = _spawn([_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
                  data_dir / "prefect" / "server.log")
     api = f"http://127.0.0.1:{port}/api"
+    _wait_http(pid, f"{api}/health", timeout, f"the Prefect server exited; see {data_dir / 'prefect' / 'server.log'}",
+               f"the Prefect server did not answer within {timeout:.0f}s", pause=0.5)
+    return pid, api, f"http://127.0.0.1:{port}"
+
+
+def _wait_http(pid: int, url: str, timeout: float, exited: str, silent: str, pause: float) -> None:
+    """Until `url` answers 200 on loopback; StackError with `exited` if the process died, `silent` at the deadline."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not pid_alive(pid):
-            raise StackError(f"the Prefect server exited; see {data_dir / 'prefect' / 'server.log'}")
+            raise StackError(exited)
         try:
-            with urllib.request.urlopen(f"{api}/health", timeout=2) as r:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback only
                 if r.status == 200:
-                    return pid, api, f"http://127.0.0.1:{port}"
+                    return
         except OSError:
-            time.sleep(0.5)
-    raise StackError(f"the Prefect server did not answer within {timeout:.0f}s")
+            time.sleep(pause)
+    raise StackError(silent)
 
 
 def prefect_database_url(url: str) -> str:
@@ -149,14 +156,6 @@ def start_console(data_dir: Path, port: int, api_url: str | None, auth_string: s
     log = data_dir / "console.log"
     pid = _spawn([sys.executable, "-m", "flows.console", "--host", "127.0.0.1", "--port", str(port)],
                  environment(data_dir, api_url, auth_string), log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            raise StackError(f"the console exited (port {port} taken? SKILLSUB_CONSOLE_PORT); see {log}")
-        try:
-            with urllib.request.urlopen(f"{url}/login", timeout=2) as r:  # noqa: S310 - loopback only
-                if r.status == 200:
-                    return pid, url
-        except OSError:
-            time.sleep(0.3)
-    raise StackError(f"the console did not answer within {timeout:.0f}s; see {log}")
+    _wait_http(pid, f"{url}/login", timeout, f"the console exited (port {port} taken? SKILLSUB_CONSOLE_PORT); see {log}",
+               f"the console did not answer within {timeout:.0f}s; see {log}", pause=0.3)
+    return pid, url
