@@ -485,7 +485,6 @@ Index("ix_stg_attendance_class", stg_attendance.c.upload_id, stg_attendance.c.us
 Index("ix_stg_attendance_device", stg_attendance.c.upload_id, stg_attendance.c.device_id, stg_attendance.c.check_in)
 Index("ix_stg_assessment_class", stg_assessment.c.upload_id, stg_assessment.c.uscc, stg_assessment.c.class_id)
 Index("ix_stg_certificate_no", stg_certificate.c.upload_id, stg_certificate.c.certificate_no)
-Index("ix_attendance_class", attendance.c.uscc, attendance.c.class_id)
 
 STAGING = {"filing": stg_filing, "schedule": stg_schedule, "roster": stg_roster,
            "attendance": stg_attendance, "assessment": stg_assessment, "certificate": stg_certificate,

@@ -183,13 +183,25 @@ def keep_history(conn: Connection, kind: Kind, where: str, upload_id: int) -> No
         f"FROM {target} t WHERE {where}"), {"u": upload_id})
 
 
+def _replaced(kind: Kind, table: str) -> str:
+    """The target rows (`table`: its name or alias) that a staged row of upload :u replaces: same natural key.
+    Narrowed first to the upload's classes, which the key's unique index leads with: without it PostgreSQL
+    scanned the whole target table twice per upload (history, then delete), a cost growing with all that is
+    stored (attendance: ~140k rows at 200 classes). The narrowing is implied by the key match: same rows."""
+    staging = kind.staging.name
+    match = " AND ".join(f"s.{k} = {table}.{k}" for k in kind.key)
+    replaced = f"EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND {match})"
+    if kind.key[:2] == ("uscc", "class_id") and len(kind.key) > 2:
+        classes = f"SELECT s.uscc, s.class_id FROM {staging} s WHERE s.upload_id = :u"
+        replaced = f"({table}.uscc, {table}.class_id) IN ({classes}) AND {replaced}"
+    return replaced
+
+
 def _promote(conn: Connection, kind: Kind, upload_id: int) -> None:
     """Replace rows with the same natural key (old versions to row_history), then insert the staged rows."""
     target, staging = kind.target.name, kind.staging.name
-    match = " AND ".join(f"s.{k} = t.{k}" for k in kind.key)
-    keep_history(conn, kind, f"EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND {match})", upload_id)
-    conn.execute(text(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {staging} s WHERE s.upload_id = :u AND "
-                      + " AND ".join(f"s.{k} = {target}.{k}" for k in kind.key) + ")"), {"u": upload_id})
+    keep_history(conn, kind, _replaced(kind, "t"), upload_id)
+    conn.execute(text(f"DELETE FROM {target} WHERE {_replaced(kind, target)}"), {"u": upload_id})
     promoted = kind.promoted_columns
     conn.execute(text(
         f"INSERT INTO {target} ({', '.join(promoted)}, upload_id) "
