@@ -16,23 +16,29 @@ from expectations.checks import (
 from schemas.attendance import AttendanceRow
 
 # Stored records not replaced by this upload, plus this upload's rows that belong to an enrolled
-# trainee and a scheduled session (ghosts and stray records are rejected, not evidence). `keep(alias)`
-# narrows both sides to the keys a rule can hit at all; a rule groups by that key, so whole groups stay.
-_RECORDS = """(
-    SELECT a.uscc, a.class_id, a.id_number, a.check_in, a.check_out, a.device_id, 0 AS row_no FROM attendance a
-    WHERE $keep_a AND NOT EXISTS (SELECT 1 FROM {batch} AS r WHERE r.upload_id = $upload AND r.uscc = a.uscc
-          AND r.class_id = a.class_id AND r.id_number = a.id_number AND r.check_in = a.check_in)
-    UNION ALL
-    SELECT r.uscc, r.class_id, r.id_number, r.check_in, r.check_out, r.device_id, r.row_no FROM {batch} AS r
-    WHERE r.upload_id = $upload AND r.format_errors IS NULL AND r.record_minutes >= 0 AND $keep_r
-    AND EXISTS (SELECT 1 FROM enrolments e WHERE e.uscc = r.uscc AND e.class_id = r.class_id AND e.id_number = r.id_number)
-    AND EXISTS (SELECT 1 FROM sessions s WHERE s.uscc = r.uscc AND s.class_id = r.class_id
-                AND s.start_at < r.check_out AND r.check_in < s.end_at)
-)"""
+# trainee and a scheduled session (ghosts and stray records are rejected, not evidence), as CTEs: `$name`
+# and its two parts. `keep(alias)` narrows both parts to the keys a rule can hit at all (_candidates); a rule
+# groups by that key, so whole groups stay. The parts are MATERIALIZED (PostgreSQL 12+, SQLite 3.35+) so
+# that the narrowing comes first, whatever the planner estimates: it put the enrolment and session probes
+# of every staged record, or the "replaced?" probe of every stored one, before a semi-join on the keys.
+_RECORDS = """$name_stored AS MATERIALIZED (
+        SELECT a.uscc, a.class_id, a.id_number, a.check_in, a.check_out, a.device_id FROM attendance a WHERE $keep_a),
+    $name_staged AS MATERIALIZED (
+        SELECT r.uscc, r.class_id, r.id_number, r.check_in, r.check_out, r.device_id, r.row_no FROM {batch} AS r
+        WHERE r.upload_id = $upload AND r.format_errors IS NULL AND r.record_minutes >= 0 AND $keep_r),
+    $name AS (
+        SELECT a.uscc, a.class_id, a.id_number, a.check_in, a.check_out, a.device_id, 0 AS row_no FROM $name_stored AS a
+        WHERE NOT EXISTS (SELECT 1 FROM {batch} AS r WHERE r.upload_id = $upload AND r.uscc = a.uscc
+              AND r.class_id = a.class_id AND r.id_number = a.id_number AND r.check_in = a.check_in)
+        UNION ALL
+        SELECT r.uscc, r.class_id, r.id_number, r.check_in, r.check_out, r.device_id, r.row_no FROM $name_staged AS r
+        WHERE EXISTS (SELECT 1 FROM enrolments e WHERE e.uscc = r.uscc AND e.class_id = r.class_id AND e.id_number = r.id_number)
+        AND EXISTS (SELECT 1 FROM sessions s WHERE s.uscc = r.uscc AND s.class_id = r.class_id
+                    AND s.start_at < r.check_out AND r.check_in < s.end_at))"""
 
 
-def _records(keep: Callable[[str], str]) -> str:
-    return _RECORDS.replace("$keep_a", keep("a")).replace("$keep_r", keep("r"))
+def _records(name: str, keep: Callable[[str], str]) -> str:
+    return _RECORDS.replace("$name", name).replace("$keep_a", keep("a")).replace("$keep_r", keep("r"))
 
 
 def _candidates(keys: str, group: str, narrow: str, having: str) -> str:
@@ -81,7 +87,7 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
                 AND s.start_at < b.check_out AND b.check_in < s.end_at)"""),
         RowCheck("ATT-CLASH", "one person in one class at a time", f"""
             WITH clash_people AS ({_candidates("c.id_number", "c.id_number", _SAME_PEOPLE, _MANY_CLASSES.format(t="c"))}),
-            clash_records AS {_records(lambda t: f"{t}.id_number IN (SELECT p.id_number FROM clash_people AS p)")}
+            {_records("clash_records", lambda t: f"{t}.id_number IN (SELECT p.id_number FROM clash_people AS p)")}
             SELECT DISTINCT b.row_no, b.class_id, b.id_number, o.uscc AS other_uscc, o.class_id AS other_class_id,
                    o.id_number AS other_id_number,
                    CASE WHEN o.uscc = b.uscc THEN 'also checked in to ' || o.class_id ELSE 'another-institution' END AS detail
@@ -96,7 +102,7 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
         RowCheck("ATT-BURST", "no burst of check-ins on one device in one second", f"""
             WITH burst_seconds AS ({_candidates("c.device_id, c.check_in", "c.device_id, c.check_in", _SAME_DEVICES,
                                                  "COUNT(*) >= $burst_min_checkins")}),
-            burst_records AS {_records(lambda t: f"EXISTS (SELECT 1 FROM burst_seconds AS q WHERE q.device_id = {t}.device_id "
+            {_records("burst_records", lambda t: f"EXISTS (SELECT 1 FROM burst_seconds AS q WHERE q.device_id = {t}.device_id "
                                                   f"AND q.check_in = {t}.check_in)")}
             SELECT DISTINCT b.row_no, b.class_id, o.uscc AS other_uscc, o.class_id AS other_class_id,
                    n.records || ' check-ins on ' || b.device_id || ' at one second' AS detail
@@ -113,13 +119,13 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
                 SELECT t.uscc, t.class_id FROM (
                     {_candidates("c.uscc, c.class_id, c.check_in", "c.uscc, c.class_id, c.check_in", _SAME_CLASSES,
                                  "COUNT(*) >= $cloned_min_class_size")}
-                ) AS t GROUP BY t.uscc, t.class_id HAVING COUNT(DISTINCT {_day("t")}) >= $cloned_min_days)
+                ) AS t GROUP BY t.uscc, t.class_id HAVING COUNT(DISTINCT {_day("t")}) >= $cloned_min_days),
+            {_records("cloned_records", lambda t: f"EXISTS (SELECT 1 FROM cloned_classes AS q WHERE q.uscc = {t}.uscc "
+                                                  f"AND q.class_id = {t}.class_id)")}
             SELECT b.row_no, b.class_id, d.days || ' days with identical check-in and check-out' AS detail
             FROM {{batch}} AS b
             JOIN (SELECT p.uscc, p.class_id, COUNT(*) AS days FROM (
-                      SELECT g.uscc, g.class_id, {_day("g")} AS day
-                      FROM {_records(lambda t: f"EXISTS (SELECT 1 FROM cloned_classes AS q WHERE q.uscc = {t}.uscc "
-                                                f"AND q.class_id = {t}.class_id)")} AS g
+                      SELECT g.uscc, g.class_id, {_day("g")} AS day FROM cloned_records AS g
                       GROUP BY g.uscc, g.class_id, {_day("g")}
                       HAVING COUNT(DISTINCT g.id_number) >= $cloned_min_class_size
                          AND COUNT(DISTINCT g.check_in) = 1 AND COUNT(DISTINCT g.check_out) = 1) AS p
@@ -129,7 +135,7 @@ def attendance_checks() -> list[ColumnCheck | RowCheck]:
         RowCheck("ATT-DEVICE-SHARED", "a device serves one institution a day", f"""
             WITH shared_devices AS ({_candidates("c.device_id", f"c.device_id, {_day('c')}", _SAME_DEVICES,
                                                   "MIN(c.uscc) <> MAX(c.uscc)")}),
-            shared_records AS {_records(lambda t: f"{t}.device_id IN (SELECT q.device_id FROM shared_devices AS q)")}
+            {_records("shared_records", lambda t: f"{t}.device_id IN (SELECT q.device_id FROM shared_devices AS q)")}
             SELECT DISTINCT b.row_no, b.class_id, o.uscc AS other_uscc, o.class_id AS other_class_id,
                    'another-institution' AS detail
             FROM {{batch}} AS b
