@@ -97,9 +97,7 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
             hours.recompute(conn, svc.policy, f"SELECT DISTINCT uscc, class_id FROM {staging.name} WHERE upload_id = :u",
                             {"u": upload_id}, svc.now())
         conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
-        finish_upload(conn, svc, upload_id, "done", tally)
-        conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(
-            gate_checks=json.dumps(result.outcomes, ensure_ascii=False)))
+        finish_upload(conn, svc, upload_id, "done", tally, gate_checks=json.dumps(result.outcomes, ensure_ascii=False))
     return tally
 
 
@@ -196,7 +194,9 @@ def _promote(conn: Connection, kind: Kind, upload_id: int) -> None:
         f"SELECT {', '.join(promoted)}, :u FROM {staging} WHERE upload_id = :u"), {"u": upload_id})
 
 
-def finish_upload(conn: Connection, svc: Services, upload_id: int, status: str, counts: dict[str, int], reason: str | None = None) -> None:
+def finish_upload(conn: Connection, svc: Services, upload_id: int, status: str, counts: dict[str, int],
+                  reason: str | None = None, **more: Any) -> None:
+    """The upload's outcome and counts (and `more` columns, e.g. gate_checks) in one statement."""
     conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(
         status=status, reason=reason, processed_at=svc.now(), rows_total=counts["total"],
-        rows_accepted=counts["accepted"], rows_rejected=counts["rejected"], rows_flagged=counts["flagged"]))
+        rows_accepted=counts["accepted"], rows_rejected=counts["rejected"], rows_flagged=counts["flagged"], **more))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -111,6 +111,7 @@ class Parsed:
     upload_id: int
     rows: list[dict[str, Any]]
     raws: dict[int, list[str]]
+    header: str  # the file's header cells (JSON) for uploads.header, written with the staged rows
     entities: batching.Meets | None = None
 
 
@@ -250,7 +251,9 @@ def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
     header = [("" if h is None else str(h)) for h in table.header]
     raws = {line: _raw(cells, len(header)) for line, cells in table.rows}
     archived()
-    _set(svc, upload_id, header=json.dumps({"cells": header, "ignored": extra}, ensure_ascii=False))
+    header_json = json.dumps({"cells": header, "ignored": extra}, ensure_ascii=False)
+    if missing or r.area == "reference":  # answered now; a gated upload's header is written as it is staged
+        _set(svc, upload_id, header=header_json)
     if missing:
         reason = "missing: " + ", ".join(f"{m} ({model.en_header(m)}/{model.zh_header(m)})" for m in missing)
         counts = applying.reject_file(svc, r, upload_id, run_id, key, "FILE-MISSING-COLUMN", reason, raws)
@@ -268,7 +271,7 @@ def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
     today = svc.now().date()
     ctx = StageContext(uscc=r.uscc or "", received_on=today, today=today, policy=svc.policy)
     staged = [kind.stage_row(values, errors, upload_id, line, r.uscc, ctx) for line, values, errors in parsed]
-    return Parsed(key, r, kind, upload_id, staged, raws)
+    return Parsed(key, r, kind, upload_id, staged, raws, header_json)
 
 
 def _rounds(svc: Services, uploads: list[Parsed]) -> list[list[Parsed]]:
@@ -364,18 +367,18 @@ def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Doc
     the one of processing the uploads one by one."""
     batch = [p for r in chain for p in r]
     kind = batch[0].kind
-    stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    stage_many(svc, kind, {p.upload_id: p.rows for p in batch}, {p.upload_id: p.header for p in batch})
     gate = svc.gate()
     gated_at = svc.now()
     result = gate.run(kind.name, kind.staging.name, [p.upload_id for p in batch])
     done: list[tuple[Parsed, Outcome]] = []
     kept: list[int] = []
     for r in chain:
-        again = [p for p in r if not gate.same_alone(result, kind.staging.name, p.upload_id)]
-        for p in r:
-            if all(p is not q for q in again):
-                done.append((p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)))
-                kept.append(p.upload_id)
+        same = gate.same_alone_many(result, kind.staging.name, [p.upload_id for p in r])
+        again = [p for p in r if p.upload_id not in same]
+        applied = [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in r if p.upload_id in same]
+        done += _answered(svc, applied)
+        kept += [p.upload_id for p, _ in applied]
         if again:
             done += zip(again, _gate(svc, again, run_id, docs), strict=True)
     first = {p.upload_id for p in chain[0]}
@@ -393,24 +396,44 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[O
     for p in batch:
         if kind.name == "claim":
             money.claim_inputs(svc, p.r.uscc or "", p.rows)
-    stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    stage_many(svc, kind, {p.upload_id: p.rows for p in batch}, {p.upload_id: p.header for p in batch})
     gated_at = svc.now()
     result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
-    outcomes = [_apply(svc, kind, p, result.for_upload(p.upload_id), run_id) for p in batch]
+    applied = [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in batch]
     docs.append(([p.upload_id for p in batch], kind.name, result.validation, gated_at))
-    return outcomes
+    return [outcome for _, outcome in _answered(svc, applied)]
 
 
-def _apply(svc: Services, kind: Kind, p: Parsed, mine: GateResult, run_id: str) -> Outcome:
-    """One upload's part of a gate run: verdicts, findings and promoted rows; then its answer."""
+@dataclass
+class Applied:
+    """An upload applied and not yet answered, with the entities of other classes its hits named."""
+    outcome: Outcome
+    others: set[tuple[str | None, str | None, str | None]]
+
+
+def _apply(svc: Services, kind: Kind, p: Parsed, mine: GateResult, run_id: str) -> Applied:
+    """One upload's part of a gate run: verdicts, findings and promoted rows (its own transaction); answered
+    with its round (_answered)."""
     counts = applying.apply_gate(svc, p.r, kind, p.upload_id, run_id, p.key, mine, p.raws)
     if kind.name == "claim" and not counts.get("file_rejected"):
         money.after_claims(svc, p.r.uscc or "", p.upload_id, run_id)
-    outbox.answer(svc, p.upload_id)
-    # a hold this upload opened on another class's trainee changes that roster's answer too (issue 11.3)
-    standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
-                            for h in mine.hits if h.other_class_id is not None}, besides=p.upload_id)
-    return Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts)
+    outcome = Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts)
+    return Applied(outcome, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
+                             for h in mine.hits if h.other_class_id is not None})
+
+
+def _answered(svc: Services, applied: list[tuple[Parsed, Applied]]) -> list[tuple[Parsed, Outcome]]:
+    """Answer a round's applied uploads together (outbox.answer_many: one read, the PUTs side by side), then
+    once every answered upload their holds on other classes' trainees touch (issue 11.3). The uploads of a
+    round cannot meet (tasks/batching.py), so none changes another's answer: answering them after the last
+    of them is applied writes what answering each right after its own apply wrote; the next round starts after."""
+    if not applied:
+        return []
+    ids = [a.outcome.upload_id for _, a in applied if a.outcome.upload_id is not None]
+    outbox.answer_many(svc, ids)
+    # a hold this round opened on another class's trainee changes that roster's answer too (issue 11.3)
+    standing.reanswer(svc, set().union(*(a.others for _, a in applied)), besides=ids)
+    return [(p, a.outcome) for p, a in applied]
 
 
 def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcome:
@@ -430,9 +453,15 @@ def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: s
     return _duplicate(svc, key, upload_id, original)
 
 
-def stage_many(svc: Services, kind: Kind, rows: dict[int, list[dict[str, Any]]]) -> None:
-    """Replace the staged rows of these uploads and commit, so the gate's own connection sees them."""
+def stage_many(svc: Services, kind: Kind, rows: dict[int, list[dict[str, Any]]],
+               headers: dict[int, str] | None = None) -> None:
+    """Replace the staged rows of these uploads and commit, so the gate's own connection sees them; their
+    header cells (uploads.header, for the answer) in the same transaction: one commit for the round."""
     with svc.engine.begin() as conn:
+        if headers:
+            u = db.uploads
+            conn.execute(update(u).where(u.c.id == bindparam("upload")).values(header=bindparam("cells")),
+                         [{"upload": i, "cells": h} for i, h in headers.items()])
         conn.execute(delete(kind.staging).where(kind.staging.c.upload_id.in_(list(rows))))
         every = [row for part in rows.values() for row in part]
         if every:

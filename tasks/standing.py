@@ -139,12 +139,16 @@ def touched_uploads(conn: Connection, entities: Iterable[Entity]) -> list[int]:
         .order_by(u.c.id)).scalars())
 
 
-def reanswer(svc: Services, entities: Iterable[Entity], *, besides: int | None = None) -> list[int]:
-    """Answer again, once each, every answered upload these trainees or classes touch; returns their ids."""
+def reanswer(svc: Services, entities: Iterable[Entity], *, besides: int | Iterable[int] | None = None) -> list[int]:
+    """Answer again, once each, every answered upload these trainees or classes touch (besides the ones named,
+    answered by the caller); returns their ids. Their answers are written together (outbox.answer_many)."""
     from tasks import outbox
 
+    entities = list(entities)
+    if not any(e[0] and e[1] for e in entities):
+        return []  # nothing named: no connection taken
+    skip = set() if besides is None else {besides} if isinstance(besides, int) else set(besides)
     with svc.engine.connect() as conn:
-        ids = [i for i in touched_uploads(conn, entities) if i != besides]
-    for upload_id in ids:
-        outbox.answer(svc, upload_id)
+        ids = [i for i in touched_uploads(conn, entities) if i not in skip]
+    outbox.answer_many(svc, ids)
     return ids
