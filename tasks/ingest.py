@@ -393,9 +393,8 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[O
     Its Data Docs go to `docs`: institutions wait for the answers of every round, auditors read the Data Docs
     later, so rendering them does not hold up the next round."""
     kind = batch[0].kind
-    for p in batch:
-        if kind.name == "claim":
-            money.claim_inputs(svc, p.r.uscc or "", p.rows)
+    if kind.name == "claim":
+        money.claim_inputs_many(svc, [(p.r.uscc or "", p.rows) for p in batch])
     stage_many(svc, kind, {p.upload_id: p.rows for p in batch}, {p.upload_id: p.header for p in batch})
     gated_at = svc.now()
     result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
