@@ -85,7 +85,7 @@ def _validate(self: UnexpectedRowsExpectation, metrics: dict, runtime_configurat
                              execution_engine=execution_engine)
 
 
-UnexpectedRowsExpectation.get_validation_dependencies = _dependencies  # type: ignore[method-assign]
+UnexpectedRowsExpectation.get_validation_dependencies = _dependencies  # type: ignore[method-assign, assignment]
 UnexpectedRowsExpectation._validate = _validate  # type: ignore[method-assign]
 
 
