@@ -128,6 +128,7 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
     repeats: list[tuple[int, str, Route, int]] = []  # same bytes as an upload of this batch: decided after it
     shas: dict[tuple[str | None, str, str], int] = {}
     docs: Docs = []  # rendered once every answer of the batch is out
+    answers = outbox.Answers(svc)  # each round's answer PUTs land while the next round is checked and applied
     unread: dict[int, Route] = {}  # claimed here, not read yet: marked failed if the batch fails
     try:
         found: list[tuple[int, str, Route, Any]] = []
@@ -156,11 +157,17 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
             else:
                 parsed.append((i, got))
         position = {id(p): i for i, p in parsed}
-        for p, outcome in _gate_rounds(svc, _rounds(svc, [p for _, p in parsed]), run_id, docs):
+        for p, outcome in _gate_rounds(svc, _rounds(svc, [p for _, p in parsed]), run_id, docs, answers):
             outcomes[position[id(p)]] = outcome
+        answers.flush()
         for i, key, r, upload_id in repeats:
-            outcomes[i] = _after_original(svc, key, r, upload_id, run_id, docs)
+            outcomes[i] = _after_original(svc, key, r, upload_id, run_id, docs, answers)
+        answers.flush()
     except Exception as exc:
+        try:
+            answers.flush()  # none of its PUTs still running while the batch's failure is recorded
+        except Exception:
+            log.exception("answers of batch %s not all written; the sweep writes them", run_id)
         done = {o.upload_id for o in outcomes.values()}
         for p in (p for _, p in parsed if p.upload_id not in done):
             log.exception("processing %s failed", p.key)
@@ -323,7 +330,8 @@ Docs = list[tuple[list[int], str, Any, datetime]]  # (uploads, kind, GX validati
 _AHEAD = frozenset(KINDS) - {"claim", "attendance"}
 
 
-def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
+def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: Docs,
+                 answers: outbox.Answers) -> list[tuple[Parsed, Outcome]]:
     """Every round in order. Consecutive rounds of one kind (a burst of rosters naming the same trainees: one
     round each) are first judged in one gate run (_gate_ahead)."""
     done: list[tuple[Parsed, Outcome]] = []
@@ -335,10 +343,10 @@ def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: D
             chain.append(rounds[i + len(chain)])
         i += len(chain)
         if len(chain) > 1 and _try_ahead(svc.gate(), chain[0][0].kind.name):
-            done += _gate_ahead(svc, chain, run_id, docs)
+            done += _gate_ahead(svc, chain, run_id, docs, answers)
             continue
         for batch in chain:
-            done += zip(batch, _gate(svc, batch, run_id, docs), strict=True)
+            done += zip(batch, _gate(svc, batch, run_id, docs, answers), strict=True)
     return done
 
 
@@ -358,7 +366,8 @@ def _tried_ahead(gate: Gate, kind: str, *, gained: bool) -> None:
     waits[kind] = (min(2 ** misses, 16) if misses else 0, misses)
 
 
-def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
+def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs,
+                answers: outbox.Answers) -> list[tuple[Parsed, Outcome]]:
     """Rounds of one kind in one gate run; then, round by round, each upload is kept if a run over it alone,
     at that moment, would judge it the same (Gate.same_alone: its row checks' SQL, a few plain queries) and
     applied. In one run an upload is judged before the earlier rounds are applied, and its checks may see
@@ -377,10 +386,10 @@ def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Doc
         same = gate.same_alone_many(result, kind.staging.name, [p.upload_id for p in r])
         again = [p for p in r if p.upload_id not in same]
         applied = [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in r if p.upload_id in same]
-        done += _answered(svc, applied)
+        done += _answered(svc, applied, answers)
         kept += [p.upload_id for p, _ in applied]
         if again:
-            done += zip(again, _gate(svc, again, run_id, docs), strict=True)
+            done += zip(again, _gate(svc, again, run_id, docs, answers), strict=True)
     first = {p.upload_id for p in chain[0]}
     _tried_ahead(gate, kind.name, gained=any(u not in first for u in kept))
     if kept:
@@ -388,7 +397,7 @@ def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Doc
     return done
 
 
-def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[Outcome]:
+def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs, answers: outbox.Answers) -> list[Outcome]:
     """One gate run over uploads of one kind that cannot meet; then each upload applied and answered in order.
     Its Data Docs go to `docs`: institutions wait for the answers of every round, auditors read the Data Docs
     later, so rendering them does not hold up the next round."""
@@ -400,7 +409,7 @@ def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[O
     result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
     applied = [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in batch]
     docs.append(([p.upload_id for p in batch], kind.name, result.validation, gated_at))
-    return [outcome for _, outcome in _answered(svc, applied)]
+    return [outcome for _, outcome in _answered(svc, applied, answers)]
 
 
 @dataclass
@@ -421,17 +430,19 @@ def _apply(svc: Services, kind: Kind, p: Parsed, mine: GateResult, run_id: str) 
                              for h in mine.hits if h.other_class_id is not None})
 
 
-def _answered(svc: Services, applied: list[tuple[Parsed, Applied]]) -> list[tuple[Parsed, Outcome]]:
-    """Answer a round's applied uploads together (outbox.answer_many: one read, the PUTs side by side), then
-    once every answered upload their holds on other classes' trainees touch (issue 11.3). The uploads of a
-    round cannot meet (tasks/batching.py), so none changes another's answer: answering them after the last
-    of them is applied writes what answering each right after its own apply wrote; the next round starts after."""
+def _answered(svc: Services, applied: list[tuple[Parsed, Applied]], answers: outbox.Answers
+              ) -> list[tuple[Parsed, Outcome]]:
+    """Answer a round's applied uploads together (outbox.Answers: one read, the PUTs side by side, landing while
+    the next round is checked and applied), then once every answered upload their holds on other classes'
+    trainees touch (issue 11.3). The uploads of a round cannot meet (tasks/batching.py), so none changes
+    another's answer: answering them after the last of them is applied writes what answering each right after
+    its own apply wrote."""
     if not applied:
         return []
     ids = [a.outcome.upload_id for _, a in applied if a.outcome.upload_id is not None]
-    outbox.answer_many(svc, ids)
+    answers.write(ids)  # their PUTs land while the next round is checked and applied (outbox.Answers)
     # a hold this round opened on another class's trainee changes that roster's answer too (issue 11.3)
-    standing.reanswer(svc, set().union(*(a.others for _, a in applied)), besides=ids)
+    standing.reanswer(svc, set().union(*(a.others for _, a in applied)), besides=ids, answers=answers)
     return [(p, a.outcome) for p, a in applied]
 
 
@@ -441,14 +452,15 @@ def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcom
     return Outcome(key, "duplicate", upload_id, reason=f"same bytes as upload {original}")
 
 
-def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str, docs: Docs) -> Outcome:
+def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str, docs: Docs,
+                    answers: outbox.Answers) -> Outcome:
     """The same bytes as an upload gated earlier in this batch: a duplicate of it, as one by one."""
     with svc.engine.connect() as conn:
         sha = conn.execute(select(db.uploads.c.sha256).where(db.uploads.c.id == upload_id)).scalar_one()
         original = _earlier_copy(conn, r, sha, upload_id)
     if original is None:  # no finished original to be a copy of: these bytes are gated themselves
         got = _parse(svc, key, r, upload_id, 0, run_id, {})
-        return _gate(svc, [got], run_id, docs)[0] if isinstance(got, Parsed) else got  # type: ignore[return-value]
+        return _gate(svc, [got], run_id, docs, answers)[0] if isinstance(got, Parsed) else got  # type: ignore[return-value]
     return _duplicate(svc, key, upload_id, original)
 
 

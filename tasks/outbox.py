@@ -7,14 +7,14 @@ import io
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from typing import Any
 
 from sqlalchemy import select, update
 
 from infra import db
 from infra.bootstrap import Services
-from infra.objectstore import background, put_all
+from infra.objectstore import background
 from schemas.layout import Route, outbox_prefix
 from schemas.rules import RULES, reasons
 from tasks import standing
@@ -46,14 +46,58 @@ def answer_many(svc: Services, upload_ids: Sequence[int]) -> list[str]:
     """answer() for several uploads (a gate round's, issue 10): their rows read on one connection, every file
     PUT side by side, and answered_at set in one statement for each upload whose two files both landed (then
     the first failed PUT is raised: the others stay unanswered for the sweep, tasks/pending.unanswered)."""
+    answers = Answers(svc)
+    prefixes = answers.write(upload_ids)
+    answers.flush()
+    return prefixes
+
+
+class Answers:
+    """The answers of one batch (issue 10): each write reads its uploads' rows now and hands their PUTs to the
+    store's thread pool without waiting, so they land while the next round is checked and applied. A write
+    first waits for the PUTs of the one before (a later answer of an upload never lands before an earlier
+    one); answered_at is set once an upload's two files landed. `flush()` waits for what still runs and raises
+    the first failed PUT (the uploads it left unanswered are answered by the sweep, tasks/pending.unanswered)."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self._running: list[tuple[int, list[Future[None]]]] = []
+
+    def pending(self) -> set[int]:
+        """Uploads whose answer is on its way: answered, as far as a later write is concerned."""
+        return {upload_id for upload_id, _ in self._running}
+
+    def write(self, upload_ids: Sequence[int]) -> list[str]:
+        prefixes, files = _answers(self.svc, upload_ids)
+        self.flush()
+        self._running = [(upload_id, [background().submit(self.svc.store.put, *item) for item in pair])
+                         for upload_id, pair in files]
+        return prefixes
+
+    def flush(self) -> None:
+        running, self._running = self._running, []
+        if not running:
+            return
+        wait([f for _, fs in running for f in fs])
+        landed = [upload_id for upload_id, fs in running if all(f.exception() is None for f in fs)]
+        if landed:
+            with self.svc.engine.begin() as conn:
+                conn.execute(update(db.uploads).where(db.uploads.c.id.in_(landed)).values(answered_at=self.svc.now()))
+        failure = next((f.exception() for _, fs in running for f in fs if f.exception() is not None), None)
+        if failure is not None:
+            raise failure
+
+
+def _answers(svc: Services, upload_ids: Sequence[int]) -> tuple[list[str], list[tuple[int, list[tuple[str, bytes, str]]]]]:
+    """The outbox prefixes and files of these uploads, their rows as they stand now (read on one connection)."""
     ids = list(dict.fromkeys(upload_ids))
     if not ids:
-        return []
+        return [], []
     u = db.uploads
     files: list[tuple[int, list[tuple[str, bytes, str]]]] = []
     prefixes = []
     with svc.engine.connect() as conn:
-        ups = {row["id"]: row for row in conn.execute(select(u).where(u.c.id.in_(ids))).mappings()}
+        ups: dict[int, Any] = {row["id"]: row for row in conn.execute(select(u).where(u.c.id.in_(ids))).mappings()}
         sources = {up["duplicate_of"] for up in ups.values() if up["duplicate_of"] and up["duplicate_of"] not in ups}
         if sources:
             ups |= {row["id"]: row for row in conn.execute(select(u).where(u.c.id.in_(sorted(sources)))).mappings()}
@@ -69,30 +113,7 @@ def answer_many(svc: Services, upload_ids: Sequence[int]) -> list[str]:
             prefix, pair = _answer_files(up, src, verdicts, changed_at)
             prefixes.append(prefix)
             files.append((upload_id, pair))
-    landed, failure = _put_pairs(svc, files)
-    if landed:
-        with svc.engine.begin() as conn:
-            conn.execute(update(u).where(u.c.id.in_(landed)).values(answered_at=svc.now()))
-    if failure is not None:
-        raise failure
-    return prefixes
-
-
-def _put_pairs(svc: Services, files: list[tuple[int, list[tuple[str, bytes, str]]]]
-               ) -> tuple[list[int], BaseException | None]:
-    """PUT every file side by side; the uploads whose files all landed, and the first failure (after every PUT
-    has finished, so none is still running when answered_at is written)."""
-    if len(files) == 1:
-        try:
-            put_all(svc.store, files[0][1])
-        except Exception as exc:
-            return [], exc
-        return [files[0][0]], None
-    futures = [(upload_id, [background().submit(svc.store.put, *item) for item in pair]) for upload_id, pair in files]
-    wait([f for _, fs in futures for f in fs])
-    landed = [upload_id for upload_id, fs in futures if all(f.exception() is None for f in fs)]
-    failure = next((f.exception() for _, fs in futures for f in fs if f.exception() is not None), None)
-    return landed, failure
+    return prefixes, files
 
 
 def _answer_files(up: Mapping[str, Any], src: Mapping[str, Any], verdicts: Sequence[Mapping[str, Any]],
