@@ -27,7 +27,7 @@ from expectations.checks import (
     unknown_class_check,
     uploads_in,
 )
-from expectations.gx_speed import configuration_cached
+from expectations.gx_speed import configuration_cached, rows_counted_only
 from schemas.claim import ClaimRow
 from schemas.codes import EMPLOYER_TRAINING_TYPES
 from schemas.policy import RegionPolicy
@@ -160,7 +160,9 @@ class Gate:
         ids = (uploads,) if isinstance(uploads, int) else tuple(uploads)
         suite, checks = self.suite(kind, ids)
         batch = self._batch_definition(table).get_batch()
-        with configuration_cached():  # GX's per-expectation bookkeeping, once per expectation (gx_speed.py)
+        # GX's per-expectation bookkeeping once per expectation, and each row check's SQL run once by GX (the
+        # count), since offending_rows fetches the rows of a failed one anyway (gx_speed.py)
+        with configuration_cached(), rows_counted_only():
             result = batch.validate(suite, result_format="BOOLEAN_ONLY")
         by_name = {c.name: c for c in checks}
         hits: list[Hit] = []
@@ -183,21 +185,31 @@ class Gate:
         return GateResult(kind, bool(result.success), hits, outcomes, result, ids, per_upload, by_check)
 
     def same_alone(self, result: GateResult, table: str, upload_id: int) -> bool:
-        """Whether a run over this upload alone, now, would judge it as `result` did: every row check's SQL
-        (what GX counts and what becomes hits) gives the same offending rows for it. Column checks read the
-        staged row alone and cannot differ. A few plain queries instead of a GX run (tasks/ingest.py)."""
+        """Whether a run over this upload alone, now, would judge it as `result` did (same_alone_many)."""
+        return upload_id in self.same_alone_many(result, table, [upload_id])
+
+    def same_alone_many(self, result: GateResult, table: str, upload_ids: Sequence[int]) -> set[int]:
+        """The uploads of one round (they cannot meet: tasks/batching.py) that a run over each alone, now, would
+        judge as `result` did: every row check's SQL (what GX counts and what becomes hits) gives the same
+        offending rows for it. Column checks read the staged row alone and cannot differ. One query per row
+        check over the round's uploads together: since no rule meets two of them, each upload's rows in it are
+        the rows of a query over that upload alone (what _gate's one run per round relies on too)."""
+        ids = list(dict.fromkeys(upload_ids))
+        same = set(ids)
         with self.engine.connect() as conn:  # one checkout (and pre-ping) for every check
             for check in CHECKS[result.kind]():
-                if not isinstance(check, RowCheck):
+                if not isinstance(check, RowCheck) or not same:
                     continue
-                seen, hits = self.offending_rows(check, table, [upload_id], conn)
-                before = result.rows_by_upload.get(check.name, {}).get(upload_id, (0, 0))[0]
-                judged = [h for h in result.hits_by_check.get(check.name, []) if h.upload_id == upload_id]
-                if seen.get(upload_id, 0) != before or Counter(hits) != Counter(judged):
-                    log.debug("upload %s alone differs in %s: %s rows, %s judged", upload_id, check.name,
-                              seen.get(upload_id, 0), before)
-                    return False
-        return True
+                seen, hits = self.offending_rows(check, table, sorted(same), conn)
+                judged = result.hits_by_check.get(check.name, [])
+                for upload_id in list(same):
+                    before = result.rows_by_upload.get(check.name, {}).get(upload_id, (0, 0))[0]
+                    if seen.get(upload_id, 0) != before or Counter(h for h in hits if h.upload_id == upload_id) \
+                            != Counter(h for h in judged if h.upload_id == upload_id):
+                        log.debug("upload %s alone differs in %s: %s rows, %s judged", upload_id, check.name,
+                                  seen.get(upload_id, 0), before)
+                        same.discard(upload_id)
+        return same
 
     def ledger_balances(self) -> list[dict[str, Any]]:
         """The settlement gate's invariant over every settled class: ledger sums equal earned amounts.
@@ -207,7 +219,8 @@ class Gate:
                           ("no ledger payee without an earned amount", settlement.LEDGER_WITHOUT_EARNED)):
             suite.add_expectation(UnexpectedRowsExpectation(
                 unexpected_rows_query=sql, meta={"rule_code": "SET-LEDGER-BALANCE", "check": name}, description=name))
-        result = self._batch_definition("earned").get_batch().validate(suite, result_format="BOOLEAN_ONLY")
+        with rows_counted_only():  # the broken rows are fetched below (gx_speed.py)
+            result = self._batch_definition("earned").get_batch().validate(suite, result_format="BOOLEAN_ONLY")
         broken: list[dict[str, Any]] = []
         for r in result.results:
             problem = _exception(r.exception_info)

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, select, text, update
+from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from expectations.gate import GateResult, Hit
@@ -89,17 +89,15 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
         lock_findings(conn)
         bulk_insert(conn, db.row_verdicts, verdict_rows)
         _record_findings(conn, svc, r, kind, upload_id, run_id, key, result.hits)
-        if rejected:
-            conn.execute(text(f"DELETE FROM {staging.name} WHERE upload_id = :u AND row_no = :r"),
-                         [{"u": upload_id, "r": n} for n in rejected])
+        for at in range(0, len(rejected), 5000):  # one statement per 5,000 rejected rows, not one per row
+            conn.execute(delete(staging).where(staging.c.upload_id == upload_id,
+                                               staging.c.row_no.in_(rejected[at:at + 5000])))
         _promote(conn, kind, upload_id)
         if kind.name in HOURS_KINDS:
             hours.recompute(conn, svc.policy, f"SELECT DISTINCT uscc, class_id FROM {staging.name} WHERE upload_id = :u",
                             {"u": upload_id}, svc.now())
         conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
-        finish_upload(conn, svc, upload_id, "done", tally)
-        conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(
-            gate_checks=json.dumps(result.outcomes, ensure_ascii=False)))
+        finish_upload(conn, svc, upload_id, "done", tally, gate_checks=json.dumps(result.outcomes, ensure_ascii=False))
     return tally
 
 
@@ -112,6 +110,7 @@ def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, uplo
     seen: set[tuple] = set()
     staged_ids = _staged_ids(conn, kind, upload_id) if any(h.id_number is None for h in hits) else {}
     counterparts = Counterparts(conn, svc.policy.settings, r.uscc, upload_id, now)
+    standing = _standing_findings(conn, r.uscc, [h for h in hits if RULES[h.code].effect in _ENTITY_EFFECTS])
     for h in hits:
         rule = RULES[h.code]
         stage = rule.stage if rule.stage != "any" else kind.stage
@@ -130,8 +129,8 @@ def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, uplo
             if entity in seen:
                 continue
             seen.add(entity)
-            if rule.effect in _ENTITY_EFFECTS and _open_finding(conn, h.code, uscc, class_id, id_number,
-                                                                warned=effect != rule.effect):
+            if rule.effect in _ENTITY_EFFECTS and _stands(standing, h.code, uscc, class_id, id_number,
+                                                          warned=effect != rule.effect):
                 continue
             evidence = {"key": key, "row_no": row_no, "detail": h.detail}
             if row_no is None:
@@ -156,14 +155,31 @@ def _staged_ids(conn: Connection, kind: Kind, upload_id: int) -> dict[int, str]:
     return {row_no: id_number for row_no, id_number in rows}
 
 
-def _open_finding(conn: Connection, code: str, uscc: str | None, class_id: str | None, id_number: str | None,
-                  *, warned: bool = False) -> bool:
-    """A standing finding on the entity; for a counterpart warning, an earlier warning stands as well."""
+Standing = set[tuple[str, str | None, str | None, str | None, str]]  # (code, uscc, class, id number, status)
+
+
+def _standing_findings(conn: Connection, uploader: str | None, hits: list[Hit]) -> Standing:
+    """Every open, confirmed or warned-only finding of these hits' codes on their classes, read once per
+    upload (_stands answers for each entity what one query per entity answered: the findings this upload records are
+    written after all of them are decided, so none of them changes the answer)."""
+    if not hits:
+        return set()
     f = db.findings
-    cond = [f.c.rule_code == code, f.c.uscc == uscc, f.c.class_id == class_id,
-            f.c.status.in_(("open", "confirmed", "none") if warned else ("open", "confirmed"))]
-    cond.append(f.c.id_number.is_(None) if id_number is None else f.c.id_number == id_number)
-    return conn.execute(select(exists().where(and_(*cond)))).scalar_one()
+    usccs = {uploader} | {h.other_uscc for h in hits}
+    classes = {c for h in hits for c in (h.class_id, h.other_class_id)}
+    named = f.c.class_id.in_(sorted(c for c in classes if c is not None))
+    rows = conn.execute(select(f.c.rule_code, f.c.uscc, f.c.class_id, f.c.id_number, f.c.status).where(
+        f.c.rule_code.in_(sorted({h.code for h in hits})), or_(named, f.c.class_id.is_(None)) if None in classes else named,
+        or_(f.c.uscc.in_(sorted(u for u in usccs if u is not None)), f.c.uscc.is_(None)),
+        f.c.status.in_(("open", "confirmed", "none"))))
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+def _stands(standing: Standing, code: str, uscc: str | None, class_id: str | None, id_number: str | None,
+            *, warned: bool = False) -> bool:
+    """A standing finding on the entity; for a counterpart warning, an earlier warning stands as well."""
+    return any((code, uscc, class_id, id_number, status) in standing
+               for status in (("open", "confirmed", "none") if warned else ("open", "confirmed")))
 
 
 def _json_row(dialect: str, table_alias: str, columns: list[str]) -> str:
@@ -208,7 +224,9 @@ def _promote(conn: Connection, kind: Kind, upload_id: int) -> None:
         f"SELECT {', '.join(promoted)}, :u FROM {staging} WHERE upload_id = :u"), {"u": upload_id})
 
 
-def finish_upload(conn: Connection, svc: Services, upload_id: int, status: str, counts: dict[str, int], reason: str | None = None) -> None:
+def finish_upload(conn: Connection, svc: Services, upload_id: int, status: str, counts: dict[str, int],
+                  reason: str | None = None, **more: Any) -> None:
+    """The upload's outcome and counts (and `more` columns, e.g. gate_checks) in one statement."""
     conn.execute(update(db.uploads).where(db.uploads.c.id == upload_id).values(
         status=status, reason=reason, processed_at=svc.now(), rows_total=counts["total"],
-        rows_accepted=counts["accepted"], rows_rejected=counts["rejected"], rows_flagged=counts["flagged"]))
+        rows_accepted=counts["accepted"], rows_rejected=counts["rejected"], rows_flagged=counts["flagged"], **more))

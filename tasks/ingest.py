@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -111,6 +111,7 @@ class Parsed:
     upload_id: int
     rows: list[dict[str, Any]]
     raws: dict[int, list[str]]
+    header: str  # the file's header cells (JSON) for uploads.header, written with the staged rows
     entities: batching.Meets | None = None
 
 
@@ -127,6 +128,7 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
     repeats: list[tuple[int, str, Route, int]] = []  # same bytes as an upload of this batch: decided after it
     shas: dict[tuple[str | None, str, str], int] = {}
     docs: Docs = []  # rendered once every answer of the batch is out
+    answers = outbox.Answers(svc)  # each round's answer PUTs land while the next round is checked and applied
     unread: dict[int, Route] = {}  # claimed here, not read yet: marked failed if the batch fails
     try:
         found: list[tuple[int, str, Route, Any]] = []
@@ -155,11 +157,17 @@ def process_batch(svc: Services, keys: list[str], run_id: str) -> list[Outcome]:
             else:
                 parsed.append((i, got))
         position = {id(p): i for i, p in parsed}
-        for p, outcome in _gate_rounds(svc, _rounds(svc, [p for _, p in parsed]), run_id, docs):
+        for p, outcome in _gate_rounds(svc, _rounds(svc, [p for _, p in parsed]), run_id, docs, answers):
             outcomes[position[id(p)]] = outcome
+        answers.flush()
         for i, key, r, upload_id in repeats:
-            outcomes[i] = _after_original(svc, key, r, upload_id, run_id, docs)
+            outcomes[i] = _after_original(svc, key, r, upload_id, run_id, docs, answers)
+        answers.flush()
     except Exception as exc:
+        try:
+            answers.flush()  # none of its PUTs still running while the batch's failure is recorded
+        except Exception:
+            log.exception("answers of batch %s not all written; the sweep writes them", run_id)
         done = {o.upload_id for o in outcomes.values()}
         for p in (p for _, p in parsed if p.upload_id not in done):
             log.exception("processing %s failed", p.key)
@@ -250,7 +258,9 @@ def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
     header = [("" if h is None else str(h)) for h in table.header]
     raws = {line: _raw(cells, len(header)) for line, cells in table.rows}
     archived()
-    _set(svc, upload_id, header=json.dumps({"cells": header, "ignored": extra}, ensure_ascii=False))
+    header_json = json.dumps({"cells": header, "ignored": extra}, ensure_ascii=False)
+    if missing or r.area == "reference":  # answered now; a gated upload's header is written as it is staged
+        _set(svc, upload_id, header=header_json)
     if missing:
         reason = "missing: " + ", ".join(f"{m} ({model.en_header(m)}/{model.zh_header(m)})" for m in missing)
         counts = applying.reject_file(svc, r, upload_id, run_id, key, "FILE-MISSING-COLUMN", reason, raws)
@@ -268,7 +278,7 @@ def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
     today = svc.now().date()
     ctx = StageContext(uscc=r.uscc or "", received_on=today, today=today, policy=svc.policy)
     staged = [kind.stage_row(values, errors, upload_id, line, r.uscc, ctx) for line, values, errors in parsed]
-    return Parsed(key, r, kind, upload_id, staged, raws)
+    return Parsed(key, r, kind, upload_id, staged, raws, header_json)
 
 
 def _rounds(svc: Services, uploads: list[Parsed]) -> list[list[Parsed]]:
@@ -320,7 +330,8 @@ Docs = list[tuple[list[int], str, Any, datetime]]  # (uploads, kind, GX validati
 _AHEAD = frozenset(KINDS) - {"claim", "attendance"}
 
 
-def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
+def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: Docs,
+                 answers: outbox.Answers) -> list[tuple[Parsed, Outcome]]:
     """Every round in order. Consecutive rounds of one kind (a burst of rosters naming the same trainees: one
     round each) are first judged in one gate run (_gate_ahead)."""
     done: list[tuple[Parsed, Outcome]] = []
@@ -332,10 +343,10 @@ def _gate_rounds(svc: Services, rounds: list[list[Parsed]], run_id: str, docs: D
             chain.append(rounds[i + len(chain)])
         i += len(chain)
         if len(chain) > 1 and _try_ahead(svc.gate(), chain[0][0].kind.name):
-            done += _gate_ahead(svc, chain, run_id, docs)
+            done += _gate_ahead(svc, chain, run_id, docs, answers)
             continue
         for batch in chain:
-            done += zip(batch, _gate(svc, batch, run_id, docs), strict=True)
+            done += zip(batch, _gate(svc, batch, run_id, docs, answers), strict=True)
     return done
 
 
@@ -355,7 +366,8 @@ def _tried_ahead(gate: Gate, kind: str, *, gained: bool) -> None:
     waits[kind] = (min(2 ** misses, 16) if misses else 0, misses)
 
 
-def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs) -> list[tuple[Parsed, Outcome]]:
+def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Docs,
+                answers: outbox.Answers) -> list[tuple[Parsed, Outcome]]:
     """Rounds of one kind in one gate run; then, round by round, each upload is kept if a run over it alone,
     at that moment, would judge it the same (Gate.same_alone: its row checks' SQL, a few plain queries) and
     applied. In one run an upload is judged before the earlier rounds are applied, and its checks may see
@@ -364,20 +376,20 @@ def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Doc
     the one of processing the uploads one by one."""
     batch = [p for r in chain for p in r]
     kind = batch[0].kind
-    stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    stage_many(svc, kind, {p.upload_id: p.rows for p in batch}, {p.upload_id: p.header for p in batch})
     gate = svc.gate()
     gated_at = svc.now()
     result = gate.run(kind.name, kind.staging.name, [p.upload_id for p in batch])
     done: list[tuple[Parsed, Outcome]] = []
     kept: list[int] = []
     for r in chain:
-        again = [p for p in r if not gate.same_alone(result, kind.staging.name, p.upload_id)]
-        for p in r:
-            if all(p is not q for q in again):
-                done.append((p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)))
-                kept.append(p.upload_id)
+        same = gate.same_alone_many(result, kind.staging.name, [p.upload_id for p in r])
+        again = [p for p in r if p.upload_id not in same]
+        applied = [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in r if p.upload_id in same]
+        done += _answered(svc, applied, answers)
+        kept += [p.upload_id for p, _ in applied]
         if again:
-            done += zip(again, _gate(svc, again, run_id, docs), strict=True)
+            done += zip(again, _gate(svc, again, run_id, docs, answers), strict=True)
     first = {p.upload_id for p in chain[0]}
     _tried_ahead(gate, kind.name, gained=any(u not in first for u in kept))
     if kept:
@@ -385,32 +397,53 @@ def _gate_ahead(svc: Services, chain: list[list[Parsed]], run_id: str, docs: Doc
     return done
 
 
-def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs) -> list[Outcome]:
+def _gate(svc: Services, batch: list[Parsed], run_id: str, docs: Docs, answers: outbox.Answers) -> list[Outcome]:
     """One gate run over uploads of one kind that cannot meet; then each upload applied and answered in order.
     Its Data Docs go to `docs`: institutions wait for the answers of every round, auditors read the Data Docs
     later, so rendering them does not hold up the next round."""
     kind = batch[0].kind
-    for p in batch:
-        if kind.name == "claim":
-            money.claim_inputs(svc, p.r.uscc or "", p.rows)
-    stage_many(svc, kind, {p.upload_id: p.rows for p in batch})
+    if kind.name == "claim":
+        money.claim_inputs_many(svc, [(p.r.uscc or "", p.rows) for p in batch])
+    stage_many(svc, kind, {p.upload_id: p.rows for p in batch}, {p.upload_id: p.header for p in batch})
     gated_at = svc.now()
     result = svc.gate().run(kind.name, kind.staging.name, [p.upload_id for p in batch])
-    outcomes = [_apply(svc, kind, p, result.for_upload(p.upload_id), run_id) for p in batch]
+    applied = [(p, _apply(svc, kind, p, result.for_upload(p.upload_id), run_id)) for p in batch]
     docs.append(([p.upload_id for p in batch], kind.name, result.validation, gated_at))
-    return outcomes
+    return [outcome for _, outcome in _answered(svc, applied, answers)]
 
 
-def _apply(svc: Services, kind: Kind, p: Parsed, mine: GateResult, run_id: str) -> Outcome:
-    """One upload's part of a gate run: verdicts, findings and promoted rows; then its answer."""
+@dataclass
+class Applied:
+    """An upload applied and not yet answered, with the entities of other classes its hits named."""
+    outcome: Outcome
+    others: set[tuple[str | None, str | None, str | None]]
+
+
+def _apply(svc: Services, kind: Kind, p: Parsed, mine: GateResult, run_id: str) -> Applied:
+    """One upload's part of a gate run: verdicts, findings and promoted rows (its own transaction); answered
+    with its round (_answered)."""
     counts = applying.apply_gate(svc, p.r, kind, p.upload_id, run_id, p.key, mine, p.raws)
     if kind.name == "claim" and not counts.get("file_rejected"):
         money.after_claims(svc, p.r.uscc or "", p.upload_id, run_id)
-    outbox.answer(svc, p.upload_id)
-    # a hold this upload opened on another class's trainee changes that roster's answer too (issue 11.3)
-    standing.reanswer(svc, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
-                            for h in mine.hits if h.other_class_id is not None}, besides=p.upload_id)
-    return Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts)
+    outcome = Outcome(p.key, "rejected" if counts.get("file_rejected") else "done", p.upload_id, counts)
+    return Applied(outcome, {(h.other_uscc, h.other_class_id, h.other_id_number or h.id_number)
+                             for h in mine.hits if h.other_class_id is not None})
+
+
+def _answered(svc: Services, applied: list[tuple[Parsed, Applied]], answers: outbox.Answers
+              ) -> list[tuple[Parsed, Outcome]]:
+    """Answer a round's applied uploads together (outbox.Answers: one read, the PUTs side by side, landing while
+    the next round is checked and applied), then once every answered upload their holds on other classes'
+    trainees touch (issue 11.3). The uploads of a round cannot meet (tasks/batching.py), so none changes
+    another's answer: answering them after the last of them is applied writes what answering each right after
+    its own apply wrote."""
+    if not applied:
+        return []
+    ids = [a.outcome.upload_id for _, a in applied if a.outcome.upload_id is not None]
+    answers.write(ids)  # their PUTs land while the next round is checked and applied (outbox.Answers)
+    # a hold this round opened on another class's trainee changes that roster's answer too (issue 11.3)
+    standing.reanswer(svc, set().union(*(a.others for _, a in applied)), besides=ids, answers=answers)
+    return [(p, a.outcome) for p, a in applied]
 
 
 def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcome:
@@ -419,20 +452,27 @@ def _duplicate(svc: Services, key: str, upload_id: int, original: int) -> Outcom
     return Outcome(key, "duplicate", upload_id, reason=f"same bytes as upload {original}")
 
 
-def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str, docs: Docs) -> Outcome:
+def _after_original(svc: Services, key: str, r: Route, upload_id: int, run_id: str, docs: Docs,
+                    answers: outbox.Answers) -> Outcome:
     """The same bytes as an upload gated earlier in this batch: a duplicate of it, as one by one."""
     with svc.engine.connect() as conn:
         sha = conn.execute(select(db.uploads.c.sha256).where(db.uploads.c.id == upload_id)).scalar_one()
         original = _earlier_copy(conn, r, sha, upload_id)
     if original is None:  # no finished original to be a copy of: these bytes are gated themselves
         got = _parse(svc, key, r, upload_id, 0, run_id, {})
-        return _gate(svc, [got], run_id, docs)[0] if isinstance(got, Parsed) else got  # type: ignore[return-value]
+        return _gate(svc, [got], run_id, docs, answers)[0] if isinstance(got, Parsed) else got  # type: ignore[return-value]
     return _duplicate(svc, key, upload_id, original)
 
 
-def stage_many(svc: Services, kind: Kind, rows: dict[int, list[dict[str, Any]]]) -> None:
-    """Replace the staged rows of these uploads and commit, so the gate's own connection sees them."""
+def stage_many(svc: Services, kind: Kind, rows: dict[int, list[dict[str, Any]]],
+               headers: dict[int, str] | None = None) -> None:
+    """Replace the staged rows of these uploads and commit, so the gate's own connection sees them; their
+    header cells (uploads.header, for the answer) in the same transaction: one commit for the round."""
     with svc.engine.begin() as conn:
+        if headers:
+            u = db.uploads
+            conn.execute(update(u).where(u.c.id == bindparam("upload")).values(header=bindparam("cells")),
+                         [{"upload": i, "cells": h} for i, h in headers.items()])
         conn.execute(delete(kind.staging).where(kind.staging.c.upload_id.in_(list(rows))))
         every = [row for part in rows.values() for row in part]
         if every:

@@ -20,24 +20,39 @@ log = logging.getLogger(__name__)
 
 def claim_inputs(svc: Services, uscc: str, staged: list[dict[str, Any]]) -> None:
     """Fill each staged claim with the money engine's projection, cap and computed subsidy."""
-    classes = {r["class_id"] for r in staged if r.get("class_id")}
-    with svc.engine.connect() as conn:
-        numbers = {c: v for (_, c), v in settle.projections(svc, conn, [(uscc, c) for c in sorted(classes)]).items()}
-    for r in staged:
-        projected, earned = numbers.get(r.get("class_id") or "", (0, 0))
-        r["projected_fen"], r["earned_fen"] = projected, earned
-        r["cap_fen"] = share_floor(projected, svc.policy.settings.advance_share)
+    claim_inputs_many(svc, [(uscc, staged)])
+
+
+def claim_inputs_many(svc: Services, uploads: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    """claim_inputs for the uploads of a gate round with one set of projection queries: a projection reads
+    only its own class's facts, and filling the staged rows writes nothing, so each is what it was alone."""
+    keys = sorted({(uscc, r["class_id"]) for uscc, staged in uploads for r in staged if r.get("class_id")})
+    if not keys:
+        numbers = {}
+    else:
+        with svc.engine.connect() as conn:
+            numbers = settle.projections(svc, conn, keys)
+    for uscc, staged in uploads:
+        for r in staged:
+            projected, earned = numbers.get((uscc, r.get("class_id") or ""), (0, 0))
+            r["projected_fen"], r["earned_fen"] = projected, earned
+            r["cap_fen"] = share_floor(projected, svc.policy.settings.advance_share)
 
 
 def after_claims(svc: Services, uscc: str, upload_id: int, run_id: str) -> None:
-    """Pay the advances this upload claimed; settle its final claims whose last session has passed."""
+    """Pay the advances this upload claimed; settle its final claims whose last session has passed (what
+    settle.due_classes names as due, asked of these classes only)."""
     with svc.engine.connect() as conn:
         claimed = conn.execute(select(db.claims.c.class_id, db.claims.c.kind).where(
             db.claims.c.upload_id == upload_id, db.claims.c.uscc == uscc)).all()
-    _, finals = settle.due_classes(svc, svc.now().date())
-    due_final = set(finals)
-    settle.pay_advances(svc, [(uscc, c) for c, kind in claimed if kind == "advance"], run_id)
-    settle.settle_classes(svc, [(uscc, c) for c, kind in claimed if kind != "advance" and (uscc, c) in due_final], run_id)
+        finals = sorted({c for c, kind in claimed if kind != "advance"})
+        due_final = settle.finals_due(conn, [(uscc, c) for c in finals], svc.now().date()) if finals else set()
+    advances = [(uscc, c) for c, kind in claimed if kind == "advance"]
+    if advances:  # nothing to lock or pay otherwise
+        settle.pay_advances(svc, advances, run_id)
+    due = [(uscc, c) for c, kind in claimed if kind != "advance" and (uscc, c) in due_final]
+    if due:
+        settle.settle_classes(svc, due, run_id)
 
 
 @dataclass

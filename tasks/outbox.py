@@ -7,13 +7,14 @@ import io
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, wait
 from typing import Any
 
 from sqlalchemy import select, update
 
 from infra import db
 from infra.bootstrap import Services
-from infra.objectstore import put_all
+from infra.objectstore import background
 from schemas.layout import Route, outbox_prefix
 from schemas.rules import RULES, reasons
 from tasks import standing
@@ -38,15 +39,87 @@ def _is_number(text: str) -> bool:
 
 def answer(svc: Services, upload_id: int) -> str:
     """Write the outbox pair for an upload (a duplicate gets its original's verdicts); returns the prefix."""
+    return answer_many(svc, [upload_id])[0]
+
+
+def answer_many(svc: Services, upload_ids: Sequence[int]) -> list[str]:
+    """answer() for several uploads (a gate round's, issue 10): their rows read on one connection, every file
+    PUT side by side, and answered_at set in one statement for each upload whose two files both landed (then
+    the first failed PUT is raised: the others stay unanswered for the sweep, tasks/pending.unanswered)."""
+    answers = Answers(svc)
+    prefixes = answers.write(upload_ids)
+    answers.flush()
+    return prefixes
+
+
+class Answers:
+    """The answers of one batch (issue 10): each write reads its uploads' rows now and hands their PUTs to the
+    store's thread pool without waiting, so they land while the next round is checked and applied. A write
+    first waits for the PUTs of the one before (a later answer of an upload never lands before an earlier
+    one); answered_at is set once an upload's two files landed. `flush()` waits for what still runs and raises
+    the first failed PUT (the uploads it left unanswered are answered by the sweep, tasks/pending.unanswered)."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self._running: list[tuple[int, list[Future[None]]]] = []
+
+    def pending(self) -> set[int]:
+        """Uploads whose answer is on its way: answered, as far as a later write is concerned."""
+        return {upload_id for upload_id, _ in self._running}
+
+    def write(self, upload_ids: Sequence[int]) -> list[str]:
+        prefixes, files = _answers(self.svc, upload_ids)
+        self.flush()
+        self._running = [(upload_id, [background().submit(self.svc.store.put, *item) for item in pair])
+                         for upload_id, pair in files]
+        return prefixes
+
+    def flush(self) -> None:
+        running, self._running = self._running, []
+        if not running:
+            return
+        wait([f for _, fs in running for f in fs])
+        landed = [upload_id for upload_id, fs in running if all(f.exception() is None for f in fs)]
+        if landed:
+            with self.svc.engine.begin() as conn:
+                conn.execute(update(db.uploads).where(db.uploads.c.id.in_(landed)).values(answered_at=self.svc.now()))
+        failure = next((f.exception() for _, fs in running for f in fs if f.exception() is not None), None)
+        if failure is not None:
+            raise failure
+
+
+def _answers(svc: Services, upload_ids: Sequence[int]) -> tuple[list[str], list[tuple[int, list[tuple[str, bytes, str]]]]]:
+    """The outbox prefixes and files of these uploads, their rows as they stand now (read on one connection)."""
+    ids = list(dict.fromkeys(upload_ids))
+    if not ids:
+        return [], []
     u = db.uploads
+    files: list[tuple[int, list[tuple[str, bytes, str]]]] = []
+    prefixes = []
     with svc.engine.connect() as conn:
-        up = conn.execute(select(u).where(u.c.id == upload_id)).mappings().one()
-        source = up["duplicate_of"] or upload_id
-        src = conn.execute(select(u).where(u.c.id == source)).mappings().one()
-        verdicts = conn.execute(
-            select(db.row_verdicts).where(db.row_verdicts.c.upload_id == source).order_by(db.row_verdicts.c.row_no)
-        ).mappings().all()
-        verdicts, changed_at = standing.current(conn, src, verdicts)  # what happened since the gate (issue 11.3)
+        ups: dict[int, Any] = {row["id"]: row for row in conn.execute(select(u).where(u.c.id.in_(ids))).mappings()}
+        sources = {up["duplicate_of"] for up in ups.values() if up["duplicate_of"] and up["duplicate_of"] not in ups}
+        if sources:
+            ups |= {row["id"]: row for row in conn.execute(select(u).where(u.c.id.in_(sorted(sources)))).mappings()}
+        wanted = sorted({ups[i]["duplicate_of"] or i for i in ids})
+        rv = db.row_verdicts
+        by_source: dict[int, list[Any]] = {i: [] for i in wanted}
+        for v in conn.execute(select(rv).where(rv.c.upload_id.in_(wanted)).order_by(rv.c.upload_id, rv.c.row_no)).mappings():
+            by_source[v["upload_id"]].append(v)
+        for upload_id in ids:
+            up = ups[upload_id]
+            src = ups[up["duplicate_of"] or upload_id]
+            verdicts, changed_at = standing.current(conn, src, by_source[src["id"]])  # what happened since the gate (issue 11.3)
+            prefix, pair = _answer_files(up, src, verdicts, changed_at)
+            prefixes.append(prefix)
+            files.append((upload_id, pair))
+    return prefixes, files
+
+
+def _answer_files(up: Mapping[str, Any], src: Mapping[str, Any], verdicts: Sequence[Mapping[str, Any]],
+                  changed_at: Any) -> tuple[str, list[tuple[str, bytes, str]]]:
+    """The outbox prefix and its two files (result CSV, summary JSON) for an upload and its source."""
+    upload_id, source = up["id"], src["id"]
     r = Route(up["area"], up["kind"], up["name"], up["uscc"])
     prefix = outbox_prefix(r)
     header_info = json.loads(src["header"]) if src["header"] else {"cells": [], "ignored": []}
@@ -81,13 +154,10 @@ def answer(svc: Services, upload_id: int) -> str:
     }
     if changed_at is not None:  # the counts of the rows as they stand now
         summary["rows"] |= {v: sum(1 for r in verdicts if r["verdict"] == v) for v in ("accepted", "rejected", "accepted_flagged")}
-    put_all(svc.store, [  # side by side; answered_at is set only once both landed
+    return prefix, [  # side by side; answered_at is set only once both landed
         (f"{prefix}.result.csv", ("\ufeff" + buf.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"),
         (f"{prefix}.summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode("utf-8"), "application/json"),
-    ])
-    with svc.engine.begin() as conn:
-        conn.execute(update(u).where(u.c.id == upload_id).values(answered_at=svc.now()))
-    return prefix
+    ]
 
 
 def rows_by_code(verdicts: Sequence[Mapping[str, Any]]) -> Counter[str]:

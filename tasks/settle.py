@@ -328,3 +328,12 @@ def due_classes(svc: Services, as_of: date) -> tuple[list[tuple[str, str]], list
             c.join(last, and_(last.c.uscc == c.c.uscc, last.c.class_id == c.c.class_id)))
             .where(c.c.kind == "final", last.c.last < as_of).order_by(c.c.uscc, c.c.class_id)).all()
     return [tuple(r) for r in advances], [tuple(r) for r in finals]
+
+
+def finals_due(conn: Connection, keys: list[Key], as_of: date) -> set[Key]:
+    """Of these classes (each with a final claim), the ones due_classes names as final: their last session
+    has passed. A few classes' sessions instead of every class's (tasks/money.after_claims, per claim upload)."""
+    s = db.sessions
+    return {(uscc, class_id) for uscc, class_id in conn.execute(
+        select(s.c.uscc, s.c.class_id).where(facts.of(s, keys)).group_by(s.c.uscc, s.c.class_id)
+        .having(func.max(s.c.session_date) < as_of))}

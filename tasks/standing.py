@@ -115,9 +115,10 @@ def current(conn: Connection, upload: Mapping[str, Any], verdicts: list[Mapping[
     return rows, (latest or upload["processed_at"]) if changed else None
 
 
-def touched_uploads(conn: Connection, entities: Iterable[Entity]) -> list[int]:
+def touched_uploads(conn: Connection, entities: Iterable[Entity], answering: Iterable[int] = ()) -> list[int]:
     """Answered uploads whose rows these trainees or classes touch: the roster that enrolled the
-    trainee, and every upload whose own rows opened a finding on them (and its duplicates)."""
+    trainee, and every upload whose own rows opened a finding on them (and its duplicates). `answering`:
+    uploads whose answer is being written (outbox.Answers.pending), answered for this purpose."""
     wanted = {e for e in entities if e[0] and e[1]}
     if not wanted:
         return []
@@ -135,16 +136,26 @@ def touched_uploads(conn: Connection, entities: Iterable[Entity]) -> list[int]:
     if not ids:
         return []
     return list(conn.execute(select(u.c.id).where(
-        or_(u.c.id.in_(sorted(ids)), u.c.duplicate_of.in_(sorted(ids))), u.c.answered_at.is_not(None))
+        or_(u.c.id.in_(sorted(ids)), u.c.duplicate_of.in_(sorted(ids))),
+        or_(u.c.answered_at.is_not(None), u.c.id.in_(sorted(set(answering)))))
         .order_by(u.c.id)).scalars())
 
 
-def reanswer(svc: Services, entities: Iterable[Entity], *, besides: int | None = None) -> list[int]:
-    """Answer again, once each, every answered upload these trainees or classes touch; returns their ids."""
+def reanswer(svc: Services, entities: Iterable[Entity], *, besides: int | Iterable[int] | None = None,
+             answers: Any = None) -> list[int]:
+    """Answer again, once each, every answered upload these trainees or classes touch (besides the ones named,
+    answered by the caller); returns their ids. Their answers are written together (outbox.answer_many), or
+    by a batch's `answers` (outbox.Answers) behind its next round."""
     from tasks import outbox
 
+    entities = list(entities)
+    if not any(e[0] and e[1] for e in entities):
+        return []  # nothing named: no connection taken
+    skip = set() if besides is None else {besides} if isinstance(besides, int) else set(besides)
     with svc.engine.connect() as conn:
-        ids = [i for i in touched_uploads(conn, entities) if i != besides]
-    for upload_id in ids:
-        outbox.answer(svc, upload_id)
+        ids = [i for i in touched_uploads(conn, entities, answers.pending() if answers else ()) if i not in skip]
+    if answers is not None:
+        answers.write(ids)
+    else:
+        outbox.answer_many(svc, ids)
     return ids
