@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -80,6 +80,18 @@ def analyze_staging(engine: Engine, table: str) -> None:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("SELECT skillsub_analyze_staging(:t)"), {"t": table})
+
+
+def analyze_stale(engine: Engine, tables: Sequence[str], min_rows: int, fraction: float) -> list[str]:
+    """ANALYZE those stored tables whose rows changed since their last ANALYZE by more than min_rows +
+    fraction × their size; returns them. Rows promoted during a day otherwise keep the estimates of the
+    day's start where autovacuum is off or behind, and the planner then reads a whole table per upload
+    (a day's cost grows with its square: README "How cost grows"). Owner's function, migration 0015."""
+    if engine.dialect.name != "postgresql" or not tables:
+        return []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return list(conn.execute(text("SELECT skillsub_analyze_stale(CAST(:t AS text[]), :m, :f)"),
+                                 {"t": sorted(set(tables)), "m": min_rows, "f": fraction}).scalars())
 
 
 def lock_findings(conn: Connection) -> None:

@@ -45,6 +45,7 @@ def grant_app_role(owner: Engine, role: str) -> None:
         conn.execute(text(f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM "{role}"'))
         conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
         conn.execute(text(f'GRANT EXECUTE ON FUNCTION skillsub_analyze_staging(text) TO "{role}"'))
+        conn.execute(text(f'GRANT EXECUTE ON FUNCTION skillsub_analyze_stale(text[], bigint, float8) TO "{role}"'))
 
 
 def owned_by(engine: Engine, role: str) -> list[str]:

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     processing_lease_seconds: int = Field(3600, ge=0)
     # At most this many objects per triggered run: a burst is gated together, a backlog in bites.
     batch_max_uploads: int = Field(200, gt=0)
+    # A stored table the gates read is ANALYZEd between uploads once this many rows plus this share of
+    # its size changed since its last ANALYZE (PostgreSQL; autovacuum's rule, for servers where it is off
+    # or behind): stale estimates make the planner scan whole tables per upload (README "How cost grows").
+    analyze_min_rows: int = Field(5000, ge=0)
+    analyze_fraction: float = Field(0.2, ge=0)
     # Files with fewer data rows are parsed row by row (the reference parser): column-wise parsing costs ~4 ms
     # a file whatever its size, row by row ~15 µs a row (measured, README "How cost grows").
     parse_row_wise_below: int = Field(256, ge=0)

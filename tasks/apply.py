@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from expectations.gate import GateResult, Hit
 from infra import db
 from infra.bootstrap import Services
-from infra.database import bulk_insert, lock_findings
+from infra.database import analyze_stale, bulk_insert, lock_findings
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import Route
 from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
@@ -98,7 +98,15 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
                             {"u": upload_id}, svc.now())
         conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
         finish_upload(conn, svc, upload_id, "done", tally, gate_checks=json.dumps(result.outcomes, ensure_ascii=False))
+    fresh_statistics(svc)  # the next upload's promotion and gate plan on what is stored now
     return tally
+
+
+def fresh_statistics(svc: Services) -> list[str]:
+    """ANALYZE the stored tables that changed enough since their last ANALYZE (settings analyze_min_rows,
+    analyze_fraction); one cheap call when none did."""
+    stored = [name for name in db.metadata.tables if not name.startswith("stg_")]
+    return analyze_stale(svc.engine, stored, svc.settings.analyze_min_rows, svc.settings.analyze_fraction)
 
 
 def _record_findings(conn: Connection, svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,

@@ -478,6 +478,7 @@ def stage_many(svc: Services, kind: Kind, rows: dict[int, list[dict[str, Any]]],
         if every:
             bulk_insert(conn, kind.staging, every)
     analyze_staging(svc.engine, kind.staging.name)
+    applying.fresh_statistics(svc)  # the gate joins the staged rows with what earlier rounds stored
 
 
 def stage(svc: Services, kind: Kind, upload_id: int, rows: list[dict[str, Any]]) -> None:

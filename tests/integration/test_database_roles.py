@@ -74,6 +74,7 @@ def test_db_upgrade_migrates_as_the_owner_and_grants_the_application_role() -> N
             conn.execute(text("INSERT INTO audit_log (at, actor, action, subject, detail) "
                               "VALUES (CURRENT_TIMESTAMP, 'a', 'x', 'y', '{}')"))
             conn.execute(text("SELECT skillsub_analyze_staging('stg_roster')"))
+            conn.execute(text("SELECT skillsub_analyze_stale(ARRAY['attendance'], 0, 0)"))
         with pytest.raises(DBAPIError, match="permission denied"), app.begin() as conn:  # … but not rewrite history
             conn.execute(text("DELETE FROM audit_log"))
         with pytest.raises(DBAPIError, match="not a staging table"), app.begin() as conn:
