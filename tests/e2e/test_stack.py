@@ -50,7 +50,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     assert up.returncode == 0, up.stderr + up.stdout
     status = json.loads(cli(env, "stack", "status", "--json").stdout)
     yield env, status
-    cli(env, "stack", "down")
+    pids = json.loads(Path(data, "stack.json").read_text())["pids"]
+    down = cli(env, "stack", "down")
+    assert down.returncode == 0, down.stderr
+    # every process of the stack is gone (tests/integration/test_cli.py checks the store's up/down alone)
+    assert cli(env, "stack", "status").returncode == 1
+    from infra import stack as stack_mod
+
+    assert {name for name, pid in pids.items() if stack_mod.pid_alive(pid)} == set()
 
 
 def test_a_key_with_a_phone_and_an_id_is_answered_and_shown_nowhere_in_clear(stack) -> None:  # noqa: ANN001
