@@ -45,9 +45,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     data = Path(tmp_path_factory.mktemp("stack"))
     env = {"SKILLSUB_DATA_DIR": str(data), "SKILLSUB_DATABASE_URL": f"sqlite:///{data / 'skillsub.db'}"}
     env.pop("SKILLSUB_TEST_STACK", None)
-    assert cli(env, "db", "upgrade").returncode == 0
-    up = cli(env, "stack", "up")
+    up = cli(env, "stack", "up")  # migrates the fresh database first (as tests/integration/test_cli.py checks)
     assert up.returncode == 0, up.stderr + up.stdout
+    assert "running skillsub db upgrade" in up.stdout
     status = json.loads(cli(env, "stack", "status", "--json").stdout)
     yield env, status
     pids = json.loads(Path(data, "stack.json").read_text())["pids"]
