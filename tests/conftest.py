@@ -105,6 +105,49 @@ def _wipe(engine) -> None:  # noqa: ANN001
                 conn.execute(text(sql))
 
 
+def snapshot_tables(engine) -> dict[str, list[dict]]:  # noqa: ANN001
+    """Every row of every table, to put back with restore_tables (a world built once, used by many tests)."""
+    from sqlalchemy import select
+
+    from infra.db import metadata
+
+    with engine.connect() as conn:
+        return {t.name: [dict(r) for r in conn.execute(select(t)).mappings()] for t in metadata.sorted_tables}
+
+
+def restore_tables(engine, rows: dict[str, list[dict]]) -> None:  # noqa: ANN001
+    """Empty tables (as _wipe), then exactly the rows snapshot_tables took, ids included; PostgreSQL's
+    sequences go on from the highest id, as after building the same rows."""
+    from sqlalchemy import text
+
+    from infra.db import metadata
+
+    _wipe(engine)
+    if engine.dialect.name == "postgresql":
+        engine = owner_engine(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # append-only triggers: as _wipe
+        else:
+            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _ in triggers:
+                conn.execute(text(f"DROP TRIGGER {name}"))
+        for table in metadata.sorted_tables:
+            if rows[table.name]:
+                conn.execute(table.insert(), rows[table.name])
+        if engine.dialect.name == "postgresql":
+            for table in metadata.sorted_tables:
+                for column in table.primary_key.columns:
+                    seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                       {"t": table.name, "c": column.name}).scalar()
+                    if seq:
+                        conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 1), '
+                                          f'(SELECT MAX("{column.name}") FROM "{table.name}") IS NOT NULL)'), {"s": seq})
+        else:
+            for _, sql in triggers:
+                conn.execute(text(sql))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest):  # noqa: ANN201
     """Each integration test runs on both backends, starting from empty tables."""

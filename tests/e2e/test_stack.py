@@ -45,12 +45,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     data = Path(tmp_path_factory.mktemp("stack"))
     env = {"SKILLSUB_DATA_DIR": str(data), "SKILLSUB_DATABASE_URL": f"sqlite:///{data / 'skillsub.db'}"}
     env.pop("SKILLSUB_TEST_STACK", None)
-    assert cli(env, "db", "upgrade").returncode == 0
-    up = cli(env, "stack", "up")
+    up = cli(env, "stack", "up")  # migrates the fresh database first (as tests/integration/test_cli.py checks)
     assert up.returncode == 0, up.stderr + up.stdout
+    assert "running skillsub db upgrade" in up.stdout
     status = json.loads(cli(env, "stack", "status", "--json").stdout)
     yield env, status
-    cli(env, "stack", "down")
+    pids = json.loads(Path(data, "stack.json").read_text())["pids"]
+    down = cli(env, "stack", "down")
+    assert down.returncode == 0, down.stderr
+    # every process of the stack is gone (tests/integration/test_cli.py checks the store's up/down alone)
+    assert cli(env, "stack", "status").returncode == 1
+    from infra import stack as stack_mod
+
+    assert {name for name, pid in pids.items() if stack_mod.pid_alive(pid)} == set()
 
 
 def test_a_key_with_a_phone_and_an_id_is_answered_and_shown_nowhere_in_clear(stack) -> None:  # noqa: ANN001

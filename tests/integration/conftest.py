@@ -3,6 +3,7 @@ the paid class with a late hold (console_world.py), and a client of the console 
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import pytest
@@ -23,9 +24,28 @@ def csvc(engine, tmp_path):  # noqa: ANN001, ANN201
     return make_services(engine, MemoryStore(), data_dir=tmp_path)
 
 
+_STORIES: dict[str, tuple] = {}  # database URL -> (tables, store objects, the story without its world, world.n)
+
+
 @pytest.fixture
 def story(csvc):  # noqa: ANN001, ANN201
-    return paid_class_with_a_late_hold(csvc)
+    """The story built through the pipeline once per database, then put back as it was for each test:
+    the same rows (ids included) and the same objects in a fresh in-memory store."""
+    from tests.conftest import restore_tables, snapshot_tables
+    from tests.integration.world import World
+
+    key = str(csvc.engine.url)
+    if key not in _STORIES:
+        built = paid_class_with_a_late_hold(csvc)
+        _STORIES[key] = (snapshot_tables(csvc.engine), dict(csvc.store.objects),
+                         {k: v for k, v in built.items() if k != "world"}, built["world"].n)
+        return built
+    tables, objects, rest, n = _STORIES[key]
+    restore_tables(csvc.engine, tables)
+    csvc.store.objects.update(objects)
+    world = World(csvc)
+    world.n = n
+    return {**copy.deepcopy(rest), "world": world}
 
 
 @pytest.fixture

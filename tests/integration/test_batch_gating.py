@@ -200,14 +200,24 @@ def uploads(draw: st.DrawFn) -> dict[str, bytes]:
     return objects
 
 
+_REGISTRIES: dict[str, bytes] = {}
+
+
+def registry_objects(engine: Any) -> dict[str, bytes]:
+    """The standard world's reference files as bytes; the same every time, so made once (processing them
+    to get them costs a gate run per file, and each example processes them twice anyway)."""
+    if not _REGISTRIES:
+        store = MemoryStore()
+        _wipe(engine)
+        World(make_services(engine, store)).registries()
+        _REGISTRIES.update({o.key: store.get(o.key) for o in store.list("reference/")})
+    return dict(_REGISTRIES)
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(objects=uploads())
 def test_random_batches_get_the_verdicts_of_one_by_one(engine, objects: dict[str, bytes]) -> None:  # noqa: ANN001
-    store = MemoryStore()
-    _wipe(engine)
-    World(make_services(engine, store)).registries()
-    registries = {o.key: store.get(o.key) for o in store.list("reference/")}
-    alone, together, _ = one_by_one_then_batched(engine, {**registries, **objects})
+    alone, together, _ = one_by_one_then_batched(engine, {**registry_objects(engine), **objects})
     for part in alone:
         assert together[part] == alone[part], part
 

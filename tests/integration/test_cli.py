@@ -1,13 +1,15 @@
-"""The skillsub command line as an operator uses it: db upgrade, stack, export findings."""
+"""The skillsub command line as an operator uses it: db upgrade, stack, export findings.
+
+True `skillsub` processes where the process is what is tested (one clear line for bad settings, the stack
+it leaves running, the help text, one nightly run with Prefect's own ephemeral server); the other commands
+run in this process (tests/cli.py), where each saves a process start of seconds.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -15,12 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.database import is_at_head
+from tests.cli import skillsub_here
+from tests.cli import skillsub_process as skillsub
 from tests.integration.world import A, D, World, people
-
-
-def skillsub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=180)
 
 
 def test_bad_settings_fail_with_one_clear_line(tmp_path: Path) -> None:
@@ -30,8 +29,10 @@ def test_bad_settings_fail_with_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_stack_up_status_down_runs_an_authenticated_store(tmp_path: Path) -> None:
+    """The store's part of `stack up`; the whole stack (Prefect server, deployments, workers, listener,
+    console) is started, used and stopped by tests/e2e/test_stack.py, whose teardown checks `stack down`."""
     env = {"SKILLSUB_DATA_DIR": str(tmp_path)}
-    up = skillsub(env, "stack", "up")
+    up = skillsub(env, "stack", "up", "--s3-only")
     assert up.returncode == 0, up.stderr
     try:
         assert "the database was not migrated: running skillsub db upgrade" in up.stdout
@@ -76,7 +77,7 @@ def test_a_rerun_that_cannot_run_is_refused_in_one_line_before_any_flow_starts(w
         ("--stage", "all", "--institution", D): f"unknown institution {D}",
     }
     for args, message in refusals.items():
-        out = skillsub(env, "rerun", *args, *who)
+        out = skillsub_here(env, "rerun", *args, *who)
         assert (out.returncode, out.stdout) == (2, ""), out.stderr
         assert out.stderr.count("\n") == 1 and out.stderr.startswith(f"skillsub: {message}"), out.stderr
     with w.svc.engine.connect() as conn:  # nothing ran: not even the audit log recorded a re-run
@@ -113,7 +114,7 @@ def test_export_findings_masks_id_numbers_unless_asked(w: World, tmp_path: Path)
 def test_export_findings_command_writes_csv(engine, tmp_path: Path) -> None:  # noqa: ANN001
     url = engine.url.render_as_string(hide_password=False)
     out = tmp_path / "f.csv"
-    res = skillsub({"SKILLSUB_DATABASE_URL": url, "SKILLSUB_DATA_DIR": str(tmp_path)}, "export", "findings",
+    res = skillsub_here({"SKILLSUB_DATABASE_URL": url, "SKILLSUB_DATA_DIR": str(tmp_path)}, "export", "findings",
                    "--format", "csv", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert out.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(
@@ -121,7 +122,7 @@ def test_export_findings_command_writes_csv(engine, tmp_path: Path) -> None:  # 
          "reason_en", "evidence", "run_id", "created_at"])
 
 
-def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed, tmp_path: Path) -> None:  # noqa: ANN001
+def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed, prefect_harness, tmp_path: Path) -> None:  # noqa: ANN001
     from infra.objectstore import MemoryStore
     from tests.conftest import make_services
     from tests.integration.test_money import AFTER, claim, run_class
@@ -135,8 +136,10 @@ def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed,
     env = {"SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False), "SKILLSUB_DATA_DIR": str(tmp_path),
            "SKILLSUB_S3_ENDPOINT_URL": seaweed.s3_endpoint_url, "SKILLSUB_BUCKET": "skillsub",
            "AWS_ACCESS_KEY_ID": seaweed.access_key, "AWS_SECRET_ACCESS_KEY": seaweed.secret_key}
-    assert skillsub(env, "nightly", "--date", "not-a-date").returncode == 2
-    night = skillsub(env, "nightly", "--date", AFTER.isoformat())
+    assert skillsub_here(env, "nightly", "--date", "not-a-date").returncode == 2
+    # One real `skillsub nightly` (Prefect's own ephemeral server in a fresh process); the same run in this
+    # process, on the test Prefect API, for PostgreSQL.
+    night = (skillsub if engine.dialect.name == "sqlite" else skillsub_here)(env, "nightly", "--date", AFTER.isoformat())
     assert night.returncode == 0, night.stderr
     summary = json.loads(night.stdout)
     assert summary["unbalanced"] == 0 and summary["report"] == f"reports/{AFTER.isoformat()}"
@@ -147,30 +150,30 @@ def test_review_nightly_and_money_exports_from_the_command_line(engine, seaweed,
     assert s3.get_object(Bucket="skillsub", Key=f"reports/{AFTER.isoformat()}/funnel.svg")["Body"].read().startswith(b"<svg")
     extract = s3.get_object(Bucket="skillsub", Key=f"reports/{AFTER.isoformat()}/ledger.csv")["Body"].read().decode("utf-8-sig")
     assert p[1] not in extract  # a person payee is masked in the report
-    ledger = list(csv.DictReader(io.StringIO(skillsub(env, "export", "ledger").stdout)))
+    ledger = list(csv.DictReader(io.StringIO(skillsub_here(env, "export", "ledger").stdout)))
     assert sorted((r["kind"], r["amount_yuan"]) for r in ledger) == [("settlement", "1500.00"), ("settlement", "1500.00")]
     assert p[1] not in json.dumps(ledger) and any("********" in r["payee"] for r in ledger)
     assert {(r["booked_on"], r["fund"]) for r in ledger} == {(AFTER.isoformat(), "职业技能提升行动专账")}  # issue 12
     month = f"{AFTER:%Y-%m}"
-    monthly = skillsub(env, "report", "monthly", "--month", month, "--format", "json")
+    monthly = skillsub_here(env, "report", "monthly", "--month", month, "--format", "json")
     assert monthly.returncode == 0, monthly.stderr
     assert json.loads(monthly.stdout)["money"]["by_kind_fen"] == {"advance": 0, "settlement": 300000, "recovery": 0}
-    assert skillsub(env, "report", "monthly", "--month", f"{AFTER.year}-Q1").returncode == 2
-    published = [skillsub(env, "report", "monthly", "--month", month, "--publish").stdout.split() for _ in range(2)]
+    assert skillsub_here(env, "report", "monthly", "--month", f"{AFTER.year}-Q1").returncode == 2
+    published = [skillsub_here(env, "report", "monthly", "--month", month, "--publish").stdout.split() for _ in range(2)]
     first = int(published[0][0].removeprefix(f"reports/{month}/monthly.v").removesuffix(".xlsx"))  # the bucket is shared
     assert published[1][0] == f"reports/{month}/monthly.v{first + 1}.xlsx"  # a re-publication is a new version
     again = s3.get_object(Bucket="skillsub", Key=f"reports/{month}/monthly.v{first + 1}.html")["Body"].read().decode()
     assert f"第{first + 1}版，取代 reports/{month}/monthly.v{first}" in again
-    public = skillsub(env, "report", "disclosure", "--period", month)
+    public = skillsub_here(env, "report", "disclosure", "--period", month)
     assert public.returncode == 0 and "3000.00" in public.stdout and p[1] not in public.stdout
-    unmasked = json.loads(skillsub(env, "export", "settlements", "--format", "json", "--unmask").stdout)
+    unmasked = json.loads(skillsub_here(env, "export", "settlements", "--format", "json", "--unmask").stdout)
     assert {r["payee"] for r in unmasked} == {A, p[1]} and {r["status"] for r in unmasked} == {"settled"}
 
     w.upload(A, "roster", [w.roster_row("S-1", p[0], "13912345678", payer="free"),
                            w.roster_row("S-1", p[1], "13912345678", payer="individual"),
                            w.roster_row("S-1", people(1, offset=500)[0], "13912345678")])
     hold = w.findings("ENR-SHARED-PHONE")[0]
-    ok = skillsub(env, "review", str(hold["id"]), "--dismiss", "--reason", "family phone", "--auditor", "张审计")
+    ok = skillsub_here(env, "review", str(hold["id"]), "--dismiss", "--reason", "family phone", "--auditor", "张审计")
     assert ok.returncode == 0 and "dismissed by 张审计" in ok.stdout
-    again = skillsub(env, "review", str(hold["id"]), "--confirm", "--reason", "x", "--auditor", "李")
+    again = skillsub_here(env, "review", str(hold["id"]), "--confirm", "--reason", "x", "--auditor", "李")
     assert again.returncode == 2 and "already dismissed" in again.stderr

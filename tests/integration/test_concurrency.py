@@ -3,9 +3,6 @@ twice at once — end with the same database and ledger as the same runs one aft
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -17,6 +14,7 @@ from infra.objectstore import S3Store
 from infra.samples import csv_bytes
 from tasks.ingest import process_object
 from tests.conftest import _wipe, make_services
+from tests.integration import worker
 from tests.integration.test_money import AFTER, run_class
 from tests.integration.world import A, B, World, people
 from tests.ledgerbook import ran_concurrently
@@ -55,13 +53,8 @@ def build(engine, seaweed, pending: str) -> tuple[World, dict[str, str]]:  # noq
     return w, env
 
 
-def start(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.integration.worker", *args], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 def run_together(env: dict[str, str], *jobs: tuple[str, ...]) -> list[str]:
-    procs = [start(env, *job) for job in jobs]
+    procs = [worker.start(env, *job) for job in jobs]  # separate OS processes (tests/integration/worker.py)
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=600)

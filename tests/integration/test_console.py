@@ -253,21 +253,18 @@ def test_an_auditor_escalates_another_institutions_warning_to_a_hold(client: Tes
 
 
 def test_users_are_added_with_the_password_from_standard_input(engine, tmp_path) -> None:  # noqa: ANN001
-    import os
-    import subprocess
-    import sys
-
     from infra.objectstore import MemoryStore
     from tasks.console_users import login
+    from tests.cli import skillsub_here, skillsub_process
 
-    env = {**os.environ, "SKILLSUB_DATA_DIR": str(tmp_path),
-           "SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    env = {"SKILLSUB_DATA_DIR": str(tmp_path), "SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
 
-    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, input=stdin, capture_output=True,
-                              text=True, timeout=120)
+    def cli(*args: str, stdin: str = ""):  # noqa: ANN202 — in this process (tests/cli.py)
+        return skillsub_here(env, *args, stdin=stdin)
 
-    assert cli("user", "add", "wang", "--role", "auditor", stdin="a long passphrase\n").returncode == 0
+    # the first from a real process's standard input, the others in this process
+    added = skillsub_process(env, "user", "add", "wang", "--role", "auditor", stdin="a long passphrase\n", timeout=120)
+    assert added.returncode == 0, added.stderr
     short = cli("user", "add", "li", "--role", "viewer", stdin="short\n")
     assert short.returncode == 2 and "at least 10 characters" in short.stderr
     assert "already" in cli("user", "add", "wang", "--role", "viewer", stdin="another passphrase\n").stderr
@@ -280,8 +277,10 @@ def test_users_are_added_with_the_password_from_standard_input(engine, tmp_path)
     assert stored.startswith("$argon2id$") and "a long passphrase" not in stored
 
 
-def test_a_session_ends_after_its_lifetime(engine, tmp_path, story) -> None:  # noqa: ANN001
+def test_a_session_ends_after_its_lifetime(engine, tmp_path, story, monkeypatch) -> None:  # noqa: ANN001
     import time
+
+    from itsdangerous.timed import TimestampSigner
 
     from infra.objectstore import MemoryStore
 
@@ -289,7 +288,9 @@ def test_a_session_ends_after_its_lifetime(engine, tmp_path, story) -> None:  # 
     client = TestClient(create_app(short), follow_redirects=False)
     log_in(client, "viewer1")
     assert client.get("/classes").status_code == 200
-    time.sleep(2.1)
+    # 2 s later on the server's clock (the signer's), not the client's: the browser still sends the
+    # cookie, so it is the server that must refuse it (a real sleep would let the client drop it first)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) + 2)
     assert client.get("/classes").headers["location"] == "/login"
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_cli import skillsub
+from tests.cli import skillsub_here as skillsub  # in this process: the commands, not the process
 from tests.integration.world import A, B, World
 
 
-def test_credit_show_override_and_recompute_from_the_command_line(engine, tmp_path: Path) -> None:  # noqa: ANN001
+def test_credit_show_override_and_recompute_from_the_command_line(engine, prefect_harness, tmp_path: Path) -> None:  # noqa: ANN001
     from infra.objectstore import MemoryStore
     from tests.conftest import make_services
 

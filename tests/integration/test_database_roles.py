@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from infra.roles import grant_app_role, owned_by
+from tests.cli import skillsub_here
 from tests.conftest import PG_ADMIN, owner_engine
 
 
@@ -42,10 +43,9 @@ def test_db_upgrade_refuses_an_application_role_that_is_a_member_of_the_owner(pg
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER'))
         conn.execute(text(f'GRANT "{owner_name}" TO "{role}"'))
     try:
-        env = {**os.environ, "SKILLSUB_DB_OWNER_URL": owner.url.render_as_string(hide_password=False),
+        env = {"SKILLSUB_DB_OWNER_URL": owner.url.render_as_string(hide_password=False),
                "SKILLSUB_DB_APP_ROLE": role, "SKILLSUB_DATABASE_URL": pg_engine.url.render_as_string(hide_password=False)}
-        out = subprocess.run([sys.executable, "-m", "flows.cli", "db", "upgrade"], env=env, capture_output=True,
-                             text=True, timeout=180)
+        out = skillsub_here(env, "db", "upgrade")  # in this process; the next test runs the real one
         assert out.returncode == 2
         assert f"member of the owner role {owner_name}" in out.stderr
     finally:

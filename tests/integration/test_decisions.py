@@ -15,9 +15,9 @@ from infra import db
 from infra.auditchain import SQLITE_USER, verify
 from infra.objectstore import MemoryStore
 from tasks.review import review
+from tests.cli import skillsub_here as skillsub  # in this process: the commands, not the process
 from tests.conftest import fixed_now, make_services, owner_engine
 from tests.integration.guards import refuses_change
-from tests.integration.test_cli import skillsub
 from tests.integration.world import A, people
 
 

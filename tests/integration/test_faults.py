@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
@@ -253,11 +251,13 @@ def paying_world(pg_engine) -> World:  # noqa: ANN001
     return w
 
 
-def worker(engine, *args: str, **env_vars: str) -> subprocess.CompletedProcess:  # noqa: ANN001
-    env = {**os.environ, "SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+def worker(engine, *args: str, **env_vars: str):  # noqa: ANN001, ANN201
+    """A separate OS process (tests/integration/worker.py), so its SIGKILL is real."""
+    from tests.integration import worker as job
+
+    env = {"SKILLSUB_DATABASE_URL": engine.url.render_as_string(hide_password=False),
            "TEST_AS_OF": AFTER.isoformat(), **env_vars}
-    return subprocess.run([sys.executable, "-m", "tests.integration.worker", *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return job.run(env, *args, timeout=300)
 
 
 RIGHT = [("S-1", A, "settlement", "4500.00"), ("S-2", A, "settlement", "1500.00")]

@@ -43,7 +43,7 @@ def test_an_institution_writes_only_its_inbox_and_reads_only_its_outbox(seaweed)
 def test_the_command_grants_access_and_records_who_did(seaweed, tmp_path) -> None:  # noqa: ANN001
     import json
 
-    from tests.integration.test_cli import skillsub
+    from tests.cli import skillsub_here as skillsub  # in this process: the commands, not the process
 
     stack.save_state(tmp_path / "stack.json", seaweed)
     env = {"SKILLSUB_DATA_DIR": str(tmp_path), "SKILLSUB_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}

@@ -4,13 +4,22 @@ object store), so tests can kill it for real (SIGKILL) or run two at once.
     python -m tests.integration.worker nightly|sweep|process KEY [--kill-at before-ledger|after-ledger|class:S-2]
 
 Environment: SKILLSUB_DATABASE_URL; S3 via TEST_S3_* (else an empty in-memory store); TEST_AS_OF.
+
+The tests start it with `start(env, *args)`: a process forked from a fork server that imported the pipeline
+(GX, SQLAlchemy, boto3) once, instead of a fresh interpreter that spends seconds importing it each time.
+Each is still its own OS process, with its own connections, killed for real and run side by side.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import multiprocessing
 import os
 import signal
 import sys
+import traceback
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from infra.bootstrap import Services
@@ -73,6 +82,86 @@ def main(argv: list[str]) -> None:
         reevaluate(svc, run)
         result = pay_and_settle(svc, date.fromisoformat(os.environ["TEST_AS_OF"]), run)
         print(f"settled={len(result.settled)} unbalanced={len(result.unbalanced)}")
+
+
+# What every job imports: loaded once in the fork server, so a job starts without it.
+PRELOAD = ["infra.bootstrap", "infra.database", "infra.objectstore", "infra.settings", "tasks.ledger",
+           "tasks.ingest", "tasks.money", "tasks.nightly_rules", "tasks.pending", "tests.integration.worker"]
+_CONTEXT = None
+
+
+def _context():  # noqa: ANN202
+    global _CONTEXT
+    if _CONTEXT is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+def _job(answer, argv: list[str], environ: dict[str, str]) -> None:  # noqa: ANN001
+    """The forked process: this test's environment, then main(); its output and any traceback go back
+    through `answer`. A SIGKILL sends nothing: the parent sees the signal as the exit code."""
+    os.environ.clear()
+    os.environ.update(environ)
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main(argv)
+    except BaseException:  # noqa: BLE001 — reported to the test as a failed process would be
+        code = 1
+        err.write(traceback.format_exc())
+    answer.send((code, out.getvalue(), err.getvalue()))
+    answer.close()
+    sys.stdout.flush()
+    os._exit(code)
+
+
+@dataclass
+class Finished:
+    """What subprocess.run gives, for the fields the tests read."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Job:
+    """One worker process, started now; `communicate()` waits for it like subprocess.Popen's."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        ctx = _context()
+        self._answer, answer = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_job, args=(answer, list(args), {**os.environ, **env}), daemon=False)
+        self.process.start()
+        answer.close()  # ours is the reading end only: a child's death closes the last writing end
+        self.returncode: int | None = None
+
+    def communicate(self, timeout: float = 600) -> tuple[str, str]:
+        sent = None
+        if self._answer.poll(timeout):
+            with contextlib.suppress(EOFError):
+                sent = self._answer.recv()
+        self.process.join(timeout=30)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join()
+            raise TimeoutError(f"worker {self.process.pid} still running after {timeout}s")
+        self._answer.close()
+        self.returncode = self.process.exitcode
+        _, out, err = sent or (None, "", "")
+        return out, err
+
+
+def start(env: dict[str, str], *args: str) -> Job:
+    return Job(env, *args)
+
+
+def run(env: dict[str, str], *args: str, timeout: float = 300) -> Finished:
+    job = Job(env, *args)
+    out, err = job.communicate(timeout)
+    return Finished(job.returncode, out, err)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
