@@ -27,6 +27,7 @@ from schemas.certificate import CertificateRow
 from schemas.claim import ClaimRow
 from schemas.enrollment import RosterRow
 from schemas.filing import FilingRow, ScheduleRow
+from schemas.rules import RULES, Effect
 
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 10, 0, 0)
@@ -225,10 +226,12 @@ def province_day(classes: int = 2000, seed: int = 10) -> ProvinceDay:
         for i in range(b.n_inst):
             if rows[i]:
                 b.put_inst(i, kind, FIELDS[kind], rows[i])
-    holds = {"FIL-LATE", "FIL-HOURS-MISMATCH", "FIL-TEACHER-CLASH", "ENR-OVER-CAPACITY", "ATT-BURST",
-             "ATT-CLONED-PATTERN", "ASM-UNIFORM"}
+    # A held class is not settled, so it has no exclusions yet: a class plant or a row plant that holds it
+    # (ASM-ASSESSOR lands on a random assessment row, so in a large day it can meet an ATT-LOW class).
+    holds = {code for code, rule in RULES.items() if rule.effect == Effect.HOLD_CLASS}
+    held = {p.class_id for p in b.day.plants if p.code in holds}
     for cls in b.classes:
-        if "ATT-LOW" in cls.plants and not cls.plants & holds:  # a held class is not settled: no exclusions yet
+        if "ATT-LOW" in cls.plants and not cls.plants & holds and cls.class_id not in held:
             b.day.plants.append(Plant("ATT-LOW", "nightly", cls.class_id))
     _reference(b)
     _files(b)
