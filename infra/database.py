@@ -149,3 +149,17 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row.get(c) for c in columns])
+
+
+def bulk_copy(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """bulk_insert for rows given as values in `columns` order (issue 10): COPY writes them as they are, with
+    no dict per row to build and read back; executemany elsewhere (it wants dicts: made here)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
