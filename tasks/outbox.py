@@ -124,7 +124,7 @@ def _answers(svc: Services, upload_ids: Sequence[int]) -> tuple[list[str], list[
         by_source: dict[int, list[Any]] = {i: [] for i in wanted}
         found = conn.execute(select(rv).where(rv.c.upload_id.in_(wanted)).order_by(rv.c.upload_id, rv.c.row_no))
         names = list(found.keys())  # plain dicts: a RowMapping rebuilt its key view at every dict(row) (issue 10)
-        for v in found:
+        for v in found.all():  # fetched at once, not row by row
             row = dict(zip(names, v, strict=True))
             by_source[row["upload_id"]].append(row)
         for upload_id in ids:
@@ -152,8 +152,9 @@ def _answer_files(up: Mapping[str, Any], src: Mapping[str, Any], verdicts: Seque
         cells = json.loads(v["raw"])
         if i in risky:
             cells = [neutralise(c) for c in cells]
-        w.writerow([*cells, v["row_no"], v["verdict"], v["rule_codes"], neutralise(v["reason_zh"] or ""),
-                    neutralise(v["reason_en"] or "")])
+        zh, en = v["reason_zh"], v["reason_en"]  # empty on most rows: nothing to neutralise
+        w.writerow([*cells, v["row_no"], v["verdict"], v["rule_codes"], neutralise(zh) if zh else "",
+                    neutralise(en) if en else ""])
     reason_zh, reason_en = _file_reasons(src["reason"])
     if not verdicts and src["status"] in ("quarantined", "rejected"):
         code = (src["reason"] or "").partition(": ")[0]
