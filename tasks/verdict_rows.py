@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from schemas.rules import Verdict, reasons, verdict_for
 
-# json.dumps(cells, ensure_ascii=False) builds a JSONEncoder at every call (a non-default option); one made
-# once encodes with the same C encoder and options: the same text, byte for byte.
-raw_json = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def raw_json(cells: list[str]) -> str:
+    """json.dumps(cells, ensure_ascii=False), byte for byte. json.dumps builds a JSONEncoder and then a C
+    encoder at every call (a non-default option); a list of strings is its strings encoded by the same C
+    function (encode_basestring, what ensure_ascii=False uses) between "[", ", " and "]". Anything else in
+    the list goes through the encoder itself."""
+    try:
+        return "[" + ", ".join(map(encode_basestring, cells)) + "]"
+    except TypeError:
+        return _ENCODE(cells)
 
 COLUMNS = ("upload_id", "row_no", "verdict", "rule_codes", "reason_zh", "reason_en", "raw")
 
