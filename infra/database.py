@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 
@@ -145,7 +146,27 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
         conn.execute(table.insert(), rows)
         return
     columns = [c.name for c in table.columns if c.name in rows[0]]
+    pick = itemgetter(*columns)  # one C call per row instead of a row.get per column
+    single = len(columns) == 1  # then itemgetter gives the value itself, not a tuple
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row.get(c) for c in columns])
+            try:
+                values = (pick(row),) if single else pick(row)
+            except KeyError:  # a row without some column of the first: None there, as row.get gives
+                values = [row.get(c) for c in columns]
+            copy.write_row(values)
+
+
+def bulk_copy(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """bulk_insert for rows given as values in `columns` order (issue 10): COPY writes them as they are, with
+    no dict per row to build and read back; executemany elsewhere (it wants dicts: made here)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Sequence
 from datetime import date, datetime
+from itertools import repeat
 from typing import Any
 
 import polars as pl
@@ -89,8 +90,8 @@ def parse_table(model: type[UploadRow], positions: dict[int, str], table: Table,
         columns.append(values)
         for i, reason in reasons:  # field order, as pydantic reports them
             errors[i][name] = reason
-    return [(line, dict(zip(fields, row, strict=True)), err)
-            for line, row, err in zip(lines, zip(*columns, strict=True), errors, strict=True)]
+    # every column holds n values; map/zip build the row dicts without a Python-level loop (issue 10)
+    return list(zip(lines, map(dict, map(zip, repeat(fields), zip(*columns, strict=True))), errors, strict=True))
 
 
 def _cells(table: Table, pos: int) -> list[Any] | pl.Series:

@@ -12,13 +12,15 @@ from sqlalchemy.engine import Connection
 from expectations.gate import GateResult, Hit
 from infra import db
 from infra.bootstrap import Services
-from infra.database import analyze_stale, bulk_insert, lock_findings
+from infra.database import analyze_stale, bulk_copy, bulk_insert, lock_findings
 from schemas.codes import UPLOAD_STAGE
 from schemas.layout import Route
-from schemas.rules import RULES, Effect, Verdict, finding_status, reasons, verdict_for
+from schemas.rules import RULES, Effect, Verdict, finding_status, reasons
 from tasks import hours
 from tasks.crossinst import Counterparts, pair_tag
 from tasks.kinds import HOURS_KINDS, Kind
+from tasks.verdict_rows import COLUMNS as VERDICT_COLUMNS
+from tasks.verdict_rows import verdict_rows as build_verdict_rows
 
 _ENTITY_EFFECTS = {Effect.HOLD_CLASS, Effect.HOLD_TRAINEE, Effect.EXCLUDE}
 
@@ -67,27 +69,11 @@ def apply_gate(svc: Services, r: Route, kind: Kind, upload_id: int, run_id: str,
             conn.execute(delete(staging).where(staging.c.upload_id == upload_id))
         return reject_file(svc, r, upload_id, run_id, key, code, detail, raws)
 
-    codes = codes_by_row(result.hits)
-    verdict_rows, rejected = [], []
-    tally = {"total": len(raws), "accepted": 0, "rejected": 0, "flagged": 0}
-    for line, cells in raws.items():
-        row_codes = codes.get(line, {})
-        verdict = verdict_for(list(row_codes))
-        zh, en = reasons(list(row_codes), row_codes) if row_codes else ("", "")
-        verdict_rows.append({"upload_id": upload_id, "row_no": line, "verdict": verdict.value,
-                             "rule_codes": ";".join(sorted(row_codes)), "reason_zh": zh, "reason_en": en,
-                             "raw": json.dumps(cells, ensure_ascii=False)})
-        if verdict == Verdict.REJECTED:
-            rejected.append(line)
-            tally["rejected"] += 1
-        elif verdict == Verdict.ACCEPTED_FLAGGED:
-            tally["flagged"] += 1
-        else:
-            tally["accepted"] += 1
+    verdict_rows, rejected, tally = build_verdict_rows(upload_id, raws, codes_by_row(result.hits))
 
     with svc.engine.begin() as conn:
         lock_findings(conn)
-        bulk_insert(conn, db.row_verdicts, verdict_rows)
+        bulk_copy(conn, db.row_verdicts, VERDICT_COLUMNS, verdict_rows)
         _record_findings(conn, svc, r, kind, upload_id, run_id, key, result.hits)
         for at in range(0, len(rejected), 5000):  # one statement per 5,000 rejected rows, not one per row
             conn.execute(delete(staging).where(staging.c.upload_id == upload_id,

@@ -25,7 +25,7 @@ from infra.bootstrap import Services
 from infra.budget import OverBudget, read_upload
 from infra.database import analyze_staging, bulk_insert
 from infra.objectstore import background, head_all, put_all
-from schemas.files import TooLarge, Unreadable
+from schemas.files import Table, TooLarge, Unreadable
 from schemas.layout import BadKey, Route, route
 from schemas.rows import match_headers
 from schemas.rules import reasons
@@ -256,7 +256,7 @@ def _parse_kept(svc: Services, key: str, r: Route, upload_id: int, run_id: str, 
     model = reference.MODELS[r.kind] if r.area == "reference" else KINDS[r.kind].model
     positions, missing, extra = match_headers(model, table.header)
     header = [("" if h is None else str(h)) for h in table.header]
-    raws = {line: _raw(cells, len(header)) for line, cells in table.rows}
+    raws = _raws(table, len(header))
     archived()
     header_json = json.dumps({"cells": header, "ignored": extra}, ensure_ascii=False)
     if missing or r.area == "reference":  # answered now; a gated upload's header is written as it is staged
@@ -506,6 +506,14 @@ def _publish_data_docs(svc: Services, upload_ids: list[int], kind: str, validati
         put_all(svc.store, pages)
     except Exception:
         log.exception("Data Docs for uploads %s not published", upload_ids)
+
+
+def _raws(table: Table, width: int) -> dict[int, list[str]]:
+    """Each data row's cells as text, padded to the header's width (what the answers repeat). A plainly split
+    CSV (table.cells) holds only strings, which _raw leaves as they are: only the padding is left to do."""
+    if table.cells is None:
+        return {line: _raw(cells, width) for line, cells in table.rows}
+    return {line: cells if len(cells) >= width else cells + [""] * (width - len(cells)) for line, cells in table.rows}
 
 
 def _raw(cells: list[Any], width: int) -> list[str]:
