@@ -146,7 +146,9 @@ def _answer_files(up: Mapping[str, Any], src: Mapping[str, Any], verdicts: Seque
     header_info = json.loads(src["header"]) if src["header"] else {"cells": [], "ignored": []}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([*header_info["cells"], "row_no", "verdict", "rule_codes", "reason_zh", "reason_en"])
+    # The uploaded header comes back too: its cells are as untrusted as the rows'.
+    w.writerow([*(neutralise(c) for c in header_info["cells"]), "row_no", "verdict", "rule_codes", "reason_zh",
+                "reason_en"])
     risky = may_run([v["raw"] for v in verdicts])
     for i, v in enumerate(verdicts):
         cells = json.loads(v["raw"])
