@@ -207,11 +207,26 @@ def _replaced(kind: Kind, table: str) -> str:
     return replaced
 
 
+def _replaces_any(conn: Connection, kind: Kind, upload_id: int) -> bool:
+    """Whether any staged row of upload :u has a stored row with its natural key (the match _replaced uses).
+    Most uploads bring only new keys (a day's first attendance); then the history copy and the delete, which
+    each read the upload's classes in the target, are skipped: both would select no row.
+    The scalar subquery (not EXISTS) keeps it one index probe per staged row, stopping at the first hit:
+    PostgreSQL planned EXISTS as a hash join over the whole target table, a cost growing with all stored."""
+    target, staging = kind.target.name, kind.staging.name
+    match = " AND ".join(f"t.{k} = s.{k}" for k in kind.key)
+    return conn.execute(text(
+        f"SELECT 1 FROM {staging} s WHERE s.upload_id = :u "
+        f"AND (SELECT 1 FROM {target} t WHERE {match} LIMIT 1) IS NOT NULL LIMIT 1"),
+        {"u": upload_id}).first() is not None
+
+
 def _promote(conn: Connection, kind: Kind, upload_id: int) -> None:
     """Replace rows with the same natural key (old versions to row_history), then insert the staged rows."""
     target, staging = kind.target.name, kind.staging.name
-    keep_history(conn, kind, _replaced(kind, "t"), upload_id)
-    conn.execute(text(f"DELETE FROM {target} WHERE {_replaced(kind, target)}"), {"u": upload_id})
+    if _replaces_any(conn, kind, upload_id):
+        keep_history(conn, kind, _replaced(kind, "t"), upload_id)
+        conn.execute(text(f"DELETE FROM {target} WHERE {_replaced(kind, target)}"), {"u": upload_id})
     promoted = kind.promoted_columns
     conn.execute(text(
         f"INSERT INTO {target} ({', '.join(promoted)}, upload_id) "
