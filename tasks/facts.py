@@ -23,6 +23,9 @@ NOT_BLOCKING = ("ENR-ANNUAL-CAP", "ENR-REPEAT-LEVEL", *DERIVED_HOLDS)
 
 
 Key = tuple[str, str]  # (uscc, class_id)
+# A read narrowed to a few classes (one upload's) beats reading the province; past this many classes (a nightly
+# batch) PostgreSQL plans the long row-value IN slower than it scans every blocking finding.
+_NARROW_UP_TO = 100
 
 
 def of(table, keys: list[Key]):  # noqa: ANN001, ANN201
@@ -147,13 +150,16 @@ def classes_trainee_facts(conn: Connection, classes: list[ClassFacts], *,
     return out
 
 
-def blocking(conn: Connection) -> Counter:
-    """Findings that make a class not otherwise eligible for a person, counted per (uscc, class_id, id_number)."""
+def blocking(conn: Connection, keys: list[Key] | None = None) -> Counter:
+    """Findings that make a class not otherwise eligible for a person, counted per (uscc, class_id, id_number);
+    of the classes `keys` only when given (what one settlement reads: its people's classes), else of all."""
     f = db.findings
-    return Counter({(u, c, i): n for u, c, i, n in conn.execute(
-        select(f.c.uscc, f.c.class_id, f.c.id_number, func.count()).where(
-            f.c.status.in_(("open", "confirmed")), f.c.effect.in_(BLOCKING_EFFECTS),
-            f.c.rule_code.not_in(NOT_BLOCKING)).group_by(f.c.uscc, f.c.class_id, f.c.id_number))})
+    where = [f.c.status.in_(("open", "confirmed")), f.c.effect.in_(BLOCKING_EFFECTS), f.c.rule_code.not_in(NOT_BLOCKING)]
+    stmt = select(f.c.uscc, f.c.class_id, f.c.id_number, func.count()).group_by(f.c.uscc, f.c.class_id, f.c.id_number)
+    keys = None if keys is None else sorted(set(keys))
+    if keys is None or len(keys) > _NARROW_UP_TO:
+        return Counter({(u, c, i): n for u, c, i, n in conn.execute(stmt.where(*where))})
+    return Counter({(u, c, i): n for u, c, i, n in conn.execute(stmt.where(*where, of(f, keys)))})
 
 
 def person_classes(conn: Connection, ids: list[str], min_ratio: Decimal,

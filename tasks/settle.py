@@ -81,8 +81,9 @@ def _settle(svc: Services, conn: Connection, keys: list[Key], run_id: str, booke
     s = svc.policy.settings
     exclusive = svc.policy.work_as_training_excludes_pre_job
     ids = sorted({t.id_number for ts in trainees_of.values() for t in ts})
-    blocked = facts.blocking(conn)
     by_person = facts.person_classes(conn, ids, s.min_attendance_ratio, blocked=())  # `blocked` applied per class below
+    # what is read of `blocked` below: these people's classes (the cap and repeat rules) and the classes settled
+    blocked = facts.blocking(conn, [*free, *{(pc.uscc, pc.class_id) for pcs in by_person.values() for pc in pcs}])
     existing = _settlement_findings(conn, free)
     frozen = _frozen_lines(conn, free)
     already_fund_of = ledger.paid_by_class_fund(conn, free)

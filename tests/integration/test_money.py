@@ -14,7 +14,7 @@ from infra import db
 from tasks import exports
 from tasks.money import pay_and_settle
 from tasks.review import review
-from tasks.settle import settle_class
+from tasks.settle import due_classes, finals_due, settle_class
 from tests.conftest import make_services
 from tests.integration.guards import refuses_change
 from tests.integration.world import EMP, START, A, B, World, people
@@ -103,6 +103,18 @@ def test_re_running_settlement_on_unchanged_data_writes_nothing(w: World) -> Non
         nightly(w)
         settle_class(w.svc, A, "S-1", "again")
     assert entries(w) == before
+
+
+def test_a_claim_upload_asks_of_its_own_classes_what_the_nightly_would_settle(w: World) -> None:
+    run_class(w, "S-1", [w.roster_row("S-1", x, f"1380000000{i}", payer="free") for i, x in enumerate(people(2))])
+    claim(w, "S-1", "final", "3000")
+    asked = [(A, "S-1"), (A, "NO-SUCH-CLASS")]  # a claim upload asks of its classes with a final claim
+    for day in (START + timedelta(days=4), AFTER):  # the last session's day, then after it
+        _, finals = due_classes(w.svc, day)
+        with w.svc.engine.connect() as conn:
+            assert finals_due(conn, asked, day) == {k for k in finals if k in asked}
+    with w.svc.engine.connect() as conn:
+        assert finals_due(conn, asked, AFTER) == {(A, "S-1")} and finals_due(conn, [], AFTER) == set()
 
 
 def test_a_hold_before_settlement_withholds_then_dismissal_pays_exactly_once(w: World) -> None:
