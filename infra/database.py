@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -148,14 +148,14 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
     columns = [c.name for c in table.columns if c.name in rows[0]]
     pick = itemgetter(*columns)  # one C call per row instead of a row.get per column
     single = len(columns) == 1  # then itemgetter gives the value itself, not a tuple
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            try:
-                values = (pick(row),) if single else pick(row)
-            except KeyError:  # a row without some column of the first: None there, as row.get gives
-                values = [row.get(c) for c in columns]
-            copy.write_row(values)
+
+    def values(row: dict) -> Sequence:
+        try:
+            return (pick(row),) if single else pick(row)
+        except KeyError:  # a row without some column of the first: None there, as row.get gives
+            return [row.get(c) for c in columns]
+
+    _copy(conn, table, columns, map(values, rows))
 
 
 def bulk_copy(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -166,6 +166,11 @@ def bulk_copy(conn: Connection, table: Table, columns: Sequence[str], rows: Sequ
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    _copy(conn, table, columns, rows)
+
+
+def _copy(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL COPY of value rows in `columns` order."""
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
